@@ -1,0 +1,16 @@
+"""Settings for the test suite: only overrides of base.
+
+``DATABASE_URL`` selects PostgreSQL (as in CI); otherwise SQLite. The cache and
+channel layer stay in-process so tests are isolated; the integration tests start
+their own server and worker processes on PostgreSQL and Redis.
+"""
+
+from yorisou.conf.base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+CELERY_BROKER_URL = "memory://"
+CELERY_TASK_ALWAYS_EAGER = True
+WHITENOISE_AUTOREFRESH = True

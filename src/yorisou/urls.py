@@ -1,0 +1,19 @@
+"""Root URLs."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from yorisou.accounts import views as account_views
+from yorisou.core import views as core_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("yorisou.accounts.urls")),
+    path("core/", include("yorisou.core.urls")),
+    path("api/", include("yorisou.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+handler500 = "yorisou.core.views.server_error"
