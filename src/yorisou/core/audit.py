@@ -58,12 +58,19 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
 
 
 def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
-    """The current values of ``fields`` of a model instance (FKs as ids)."""
+    """The current values of ``fields`` of a model instance.
+
+    Related objects are shown by name so that the trail reads as a diff a person
+    understands ("健康福祉局 → 総務局"), not as ids.
+    """
     values: dict[str, Any] = {}
     for name in fields:
         field = instance._meta.get_field(name)
-        attname = getattr(field, "attname", name)
-        values[name] = getattr(instance, attname)
+        if field.is_relation and field.many_to_one:
+            related = getattr(instance, name)
+            values[name] = str(related) if related is not None else None
+        else:
+            values[name] = getattr(instance, getattr(field, "attname", name))
     return values
 
 

@@ -30,6 +30,7 @@ class OrgUnitViewSet(viewsets.ReadOnlyModelViewSet[OrgUnit]):
     """The organisation tree (staff)."""
 
     serializer_class = OrgUnitSerializer
+    queryset = OrgUnit.objects.none()  # for the schema; rows come from the selector
     lookup_field = "code"
 
     def get_queryset(self) -> QuerySet[OrgUnit]:
@@ -40,6 +41,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet[User]):
     """User accounts with their roles (system administrators)."""
 
     serializer_class = UserSerializer
+    queryset = User.objects.none()  # for the schema; rows come from the selector
 
     def get_queryset(self) -> QuerySet[User]:
         return selectors.user_list(actor=self.request.user).prefetch_related(

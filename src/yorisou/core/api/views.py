@@ -31,6 +31,7 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet[AuditEvent]):
     """監査ログ, newest first, filtered like the screen."""
 
     serializer_class = AuditEventSerializer
+    queryset = AuditEvent.objects.none()  # for the schema; rows come from the selector
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
         params = self.request.query_params
