@@ -33,9 +33,7 @@ $(ASSETS): package.json package-lock.json frontend/build.mjs
 	@touch $(ASSETS)
 
 $(MESSAGES): $(STAMP) $(wildcard src/yorisou/locale/*/LC_MESSAGES/django.po)
-	$(VENV)/bin/pybabel compile --use-fuzzy=false -d src/yorisou/locale -D django 2>&1 | grep -v '^compiling' || true
-	$(VENV)/bin/pybabel compile -d src/yorisou/locale -D djangojs --statistics >/dev/null 2>&1 || true
-	@test -f $(MESSAGES)
+	$(VENV)/bin/pybabel compile -d src/yorisou/locale -D django --statistics
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src benchmarks
@@ -52,7 +50,7 @@ serve: setup
 
 # Developers: regenerate the .po catalogue after changing strings (needs GNU gettext).
 makemessages: $(STAMP)
-	cd src/yorisou && ../../$(PY) -m yorisou makemessages -l ja -l en --no-obsolete --no-location
+	cd src/yorisou && ../../$(PY) -P -m yorisou makemessages -l ja -l en --no-obsolete --no-location --no-wrap --ignore 'static/vendor/*'
 
 clean:
 	rm -rf $(VENV) node_modules src/yorisou/static/vendor var/test-*

@@ -102,7 +102,10 @@ def _validate(rows: list[Row]) -> list[RowError]:
                     row.number,
                     "parent_code",
                     _("The parent of a %(level)s must be a %(expected)s.")
-                    % {"level": level, "expected": expected},
+                    % {
+                        "level": OrgLevel(level).label,
+                        "expected": OrgLevel(expected).label,
+                    },
                     parent_code,
                 )
             )

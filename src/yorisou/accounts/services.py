@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yorisou.accounts.constants import PARENT_LEVEL, SCOPED_ROLES
+from yorisou.accounts.constants import PARENT_LEVEL, SCOPED_ROLES, OrgLevel
 from yorisou.accounts.models import OrgUnit, RoleAssignment, User
 from yorisou.core import audit, permissions
 from yorisou.core.constants import Role
@@ -33,7 +33,10 @@ def _check_org_unit(unit: OrgUnit) -> None:
         raise ValidationError({"parent": _("A bureau has no parent unit.")})
     if expected is not None and (parent is None or parent.level != expected):
         raise ValidationError(
-            {"parent": _("The parent unit must be a %(level)s.") % {"level": expected}}
+            {
+                "parent": _("The parent unit must be a %(level)s.")
+                % {"level": OrgLevel(expected).label}
+            }
         )
     if parent is not None and unit.pk and (
         parent.pk == unit.pk or parent.path.startswith(unit.path + "/")
@@ -240,7 +243,6 @@ def totp_device_reset(*, actor: Any, user: User) -> None:
 
 
 __all__ = [
-    "IntegrityError",
     "org_unit_save",
     "role_assign",
     "role_revoke",
