@@ -36,8 +36,8 @@ $(MESSAGES): $(STAMP) $(wildcard src/yorisou/locale/*/LC_MESSAGES/django.po)
 	$(VENV)/bin/pybabel compile -d src/yorisou/locale -D django --statistics
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src benchmarks
-	$(VENV)/bin/ruff format --check src benchmarks
+	$(VENV)/bin/ruff check src benchmarks scripts
+	$(VENV)/bin/ruff format --check src benchmarks scripts
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy src/yorisou

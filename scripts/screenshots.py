@@ -10,8 +10,14 @@ from playwright.sync_api import sync_playwright
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SHOTS = [
     # (file, username, path, mobile, language)
     ("login-mobile.png", None, "/accounts/login/", True, "ja"),
@@ -27,10 +33,15 @@ def main() -> None:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         for name, username, path, mobile, language in SHOTS:
-            size = {"width": 390, "height": 844} if mobile else {"width": 1280, "height": 900}
+            size = (
+                {"width": 390, "height": 844}
+                if mobile
+                else {"width": 1280, "height": 900}
+            )
             context = browser.new_context(viewport=size, locale="ja-JP")
-            context.add_cookies([{"name": "yorisou_language", "value": language,
-                                  "url": BASE}])
+            context.add_cookies(
+                [{"name": "yorisou_language", "value": language, "url": BASE}]
+            )
             page = context.new_page()
             if username:
                 page.goto(f"{BASE}/accounts/login/")

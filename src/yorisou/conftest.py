@@ -57,9 +57,14 @@ def org(db: Any) -> dict[str, Any]:
         code="202020", name="情報政策課", level="section", parent=admin_dept
     )
     return {
-        "health": health, "welfare": welfare, "disability": disability,
-        "elderly": elderly, "general": general, "admin_dept": admin_dept,
-        "reform": reform, "info": info,
+        "health": health,
+        "welfare": welfare,
+        "disability": disability,
+        "elderly": elderly,
+        "general": general,
+        "admin_dept": admin_dept,
+        "reform": reform,
+        "info": info,
     }
 
 
@@ -69,8 +74,13 @@ def make_user(db: Any) -> Callable[..., Any]:
     from yorisou.accounts.models import RoleAssignment
     from yorisou.accounts.tests.factories import UserFactory
 
-    def make(role: str = Role.STAFF, *, org_unit: Any = None, scope: Any = None,
-             **kwargs: Any) -> Any:
+    def make(
+        role: str = Role.STAFF,
+        *,
+        org_unit: Any = None,
+        scope: Any = None,
+        **kwargs: Any,
+    ) -> Any:
         user = UserFactory(org_unit=org_unit, **kwargs)
         RoleAssignment.objects.create(user=user, role=role, org_unit=scope)
         if role not in (Role.CITIZEN, Role.STAFF):

@@ -28,7 +28,7 @@ class SystemAdminOnly:
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return permissions.has_role(request.user, Role.SYSTEM_ADMIN)
 
-    has_add_permission = has_view_permission  # type: ignore[assignment]
+    has_add_permission = has_view_permission
     has_change_permission = has_view_permission
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -48,7 +48,9 @@ class OrgUnitAdmin(SystemAdminOnly, admin.ModelAdmin[OrgUnit]):
         self, request: HttpRequest, obj: OrgUnit, form: ModelForm[OrgUnit], change: bool
     ) -> None:
         services.org_unit_save(
-            actor=request.user, unit=obj, changed_fields=form.changed_data,
+            actor=request.user,
+            unit=obj,
+            changed_fields=form.changed_data,
             created=not change,
         )
 
@@ -84,8 +86,14 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):  # type: ignore[type-arg]
             None,
             {
                 "classes": ("wide",),
-                "fields": ("username", "display_name", "email", "org_unit",
-                           "password1", "password2"),
+                "fields": (
+                    "username",
+                    "display_name",
+                    "email",
+                    "org_unit",
+                    "password1",
+                    "password2",
+                ),
             },
         ),
     )
@@ -96,7 +104,9 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool
     ) -> None:
         services.user_save(
-            actor=request.user, user=obj, changed_fields=form.changed_data,
+            actor=request.user,
+            user=obj,
+            changed_fields=form.changed_data,
             created=not change,
         )
 
@@ -117,7 +127,9 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):  # type: ignore[type-arg]
                 old = RoleAssignment.objects.get(pk=instance.pk)
                 services.role_revoke(actor=request.user, assignment=old)
             services.role_assign(
-                actor=request.user, user=form.instance, role=data["role"],
+                actor=request.user,
+                user=form.instance,
+                role=data["role"],
                 org_unit=data.get("org_unit"),
             )
 

@@ -28,16 +28,26 @@ DEMO_USERS = [
     DemoUser("citizen", "熊本 花子（サンプル市民）", Role.CITIZEN, None),
     DemoUser("staff", "区民課 一郎（サンプル職員）", Role.STAFF, "801020"),
     DemoUser(
-        "reformlead", "健康福祉 改（サンプル局改革担当）", Role.BUREAU_REFORM_LEAD,
-        "351020", "35",
+        "reformlead",
+        "健康福祉 改（サンプル局改革担当）",
+        Role.BUREAU_REFORM_LEAD,
+        "351020",
+        "35",
     ),
-    DemoUser("reformoffice", "改革 推子（サンプル改革推進課）", Role.REFORM_OFFICE, "202010"),
     DemoUser(
-        "procedures", "手続 整（サンプル手続担当）", Role.PROCEDURE_OFFICER, "401010",
+        "reformoffice", "改革 推子（サンプル改革推進課）", Role.REFORM_OFFICE, "202010"
+    ),
+    DemoUser(
+        "procedures",
+        "手続 整（サンプル手続担当）",
+        Role.PROCEDURE_OFFICER,
+        "401010",
         "40",
     ),
     DemoUser("dispatcher", "司令 守（サンプル指令員）", Role.DISPATCHER, "652030"),
-    DemoUser("fireunit", "中央 救（サンプル出場隊）", Role.FIRE_UNIT, "654010", "654010"),
+    DemoUser(
+        "fireunit", "中央 救（サンプル出場隊）", Role.FIRE_UNIT, "654010", "654010"
+    ),
     DemoUser("faqeditor", "広報 答（サンプルFAQ編集）", Role.FAQ_EDITOR, "101030"),
     DemoUser("admin", "情報 管理（サンプル管理者）", Role.SYSTEM_ADMIN, "202020"),
 ]
@@ -74,7 +84,9 @@ class AccountsDemoLoader(DemoLoader):
                 if spec.role not in (Role.CITIZEN, Role.STAFF):
                     roles.append(Role.STAFF)  # every specialist is also staff
                 for role in roles:
-                    scope = units[spec.scope] if spec.scope and role == spec.role else None
+                    scope = (
+                        units[spec.scope] if spec.scope and role == spec.role else None
+                    )
                     services.role_assign(
                         actor=SYSTEM, user=user, role=role, org_unit=scope
                     )

@@ -124,5 +124,5 @@ class RoleAssignment(models.Model):
         ]
 
     def __str__(self) -> str:
-        scope = self.org_unit.display_name if self.org_unit_id else _("city-wide")
+        scope = self.org_unit.display_name if self.org_unit else _("city-wide")
         return f"{self.get_role_display()} ({scope})"

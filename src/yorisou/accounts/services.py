@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yorisou.accounts.constants import PARENT_LEVEL, SCOPED_ROLES, OrgLevel
@@ -18,8 +19,14 @@ from yorisou.core.constants import Role
 
 ORG_FIELDS = ["code", "name", "name_en", "level", "parent", "sort_order", "is_active"]
 USER_FIELDS = [
-    "username", "email", "display_name", "first_name", "last_name", "org_unit",
-    "is_active", "password",
+    "username",
+    "email",
+    "display_name",
+    "first_name",
+    "last_name",
+    "org_unit",
+    "is_active",
+    "password",
 ]
 
 
@@ -38,8 +45,10 @@ def _check_org_unit(unit: OrgUnit) -> None:
                 % {"level": OrgLevel(expected).label}
             }
         )
-    if parent is not None and unit.pk and (
-        parent.pk == unit.pk or parent.path.startswith(unit.path + "/")
+    if (
+        parent is not None
+        and unit.pk
+        and (parent.pk == unit.pk or parent.path.startswith(unit.path + "/"))
     ):
         raise ValidationError({"parent": _("A unit cannot be placed below itself.")})
 

@@ -3,7 +3,6 @@
 import base64
 from typing import Any
 
-import segno
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -13,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+
+import segno
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -74,7 +75,7 @@ class LoginView(auth_views.LoginView):
 def logout_view(request: HttpRequest) -> HttpResponse:
     """Sign-out (POST only, CSRF-checked)."""
     if request.user.is_authenticated:
-        services.user_signed_out(user=request.user)  # type: ignore[arg-type]
+        services.user_signed_out(user=request.user)
     from django.contrib.auth import logout
 
     logout(request)
@@ -118,7 +119,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form: SetPasswordForm[Any]) -> HttpResponse:
         services.user_password_change(
-            actor=form.user, user=form.user,
+            actor=form.user,
+            user=form.user,
             new_password=form.cleaned_data["new_password1"],
         )
         del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
@@ -193,8 +195,10 @@ def org_import(request: HttpRequest) -> HttpResponse:
             if result.ok:
                 messages.success(
                     request,
-                    _("Imported: %(created)d new, %(updated)d updated, "
-                      "%(unchanged)d unchanged.")
+                    _(
+                        "Imported: %(created)d new, %(updated)d updated, "
+                        "%(unchanged)d unchanged."
+                    )
                     % {
                         "created": result.created,
                         "updated": result.updated,
@@ -204,6 +208,8 @@ def org_import(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:org_import")
     status = 400 if result is not None and not result.ok else 200
     return render(
-        request, "accounts/org_import.html", {"form": form, "result": result},
+        request,
+        "accounts/org_import.html",
+        {"form": form, "result": result},
         status=status,
     )

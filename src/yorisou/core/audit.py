@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -134,7 +134,7 @@ def event_hash(event: AuditEvent, prev_hash: str) -> str:
         "seq": event.seq,
         "prev": prev_hash,
         "id": event.pk,
-        "at": event.created_at.astimezone(timezone.UTC).isoformat(),
+        "at": event.created_at.astimezone(UTC).isoformat(),
         "actor_id": event.actor_id,
         "actor": event.actor_repr,
         "action": event.action,
@@ -143,7 +143,9 @@ def event_hash(event: AuditEvent, prev_hash: str) -> str:
         "request_id": event.request_id,
         "ip": event.client_ip,
     }
-    data = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    data = json.dumps(
+        payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -209,13 +211,19 @@ def verify() -> VerifyResult:
             )
         if event.prev_hash != prev:
             return VerifyResult(
-                checked, unsealed, event.pk, event.seq,
+                checked,
+                unsealed,
+                event.pk,
+                event.seq,
                 f"event #{event.pk} (position {event.seq}) does not link to the "
                 "previous event",
             )
         if event_hash(event, prev) != event.hash:
             return VerifyResult(
-                checked, unsealed, event.pk, event.seq,
+                checked,
+                unsealed,
+                event.pk,
+                event.seq,
                 f"event #{event.pk} (position {event.seq}) was changed after sealing",
             )
         prev = event.hash
@@ -224,7 +232,10 @@ def verify() -> VerifyResult:
     last_seq = head.last_seq if head else 0
     if checked != last_seq or (head and checked and head.last_hash != prev):
         return VerifyResult(
-            checked, unsealed, None, checked + 1,
+            checked,
+            unsealed,
+            None,
+            checked + 1,
             f"the chain ends at position {checked} but was sealed up to {last_seq} "
             "(events at the end were deleted?)",
         )

@@ -19,7 +19,9 @@ class Role(models.TextChoices):
 
 
 # Roles whose scope is an org unit (the holder acts for that unit and below).
-SCOPED_ROLES = frozenset({Role.BUREAU_REFORM_LEAD, Role.PROCEDURE_OFFICER, Role.FIRE_UNIT})
+SCOPED_ROLES = frozenset(
+    {Role.BUREAU_REFORM_LEAD, Role.PROCEDURE_OFFICER, Role.FIRE_UNIT}
+)
 # Every role but citizen is city staff; staff sign-in may require TOTP.
 STAFF_ROLES = frozenset(set(Role) - {Role.CITIZEN})
 

@@ -9,7 +9,7 @@ from yorisou.core.constants import Role
 from yorisou.core.events import AUDIT_FEED_GROUP
 
 
-class AuditFeedConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class AuditFeedConsumer(AsyncJsonWebsocketConsumer):
     """Forwards new audit events to an administrator's browser."""
 
     async def connect(self) -> None:

@@ -13,7 +13,8 @@ class RequestContext:
 
 
 _current: ContextVar[RequestContext] = ContextVar(
-    "yorisou_request", default=RequestContext()  # noqa: B039
+    "yorisou_request",
+    default=RequestContext(),  # noqa: B039
 )
 
 

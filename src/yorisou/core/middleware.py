@@ -22,8 +22,9 @@ def client_ip(request: HttpRequest) -> str | None:
             if part.strip()
         ]
         if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+            return str(forwarded[-proxies])
+    remote = request.META.get("REMOTE_ADDR")
+    return str(remote) if remote else None
 
 
 class RequestContextMiddleware:

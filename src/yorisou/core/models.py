@@ -24,7 +24,9 @@ class AuditEvent(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
-    seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
+    seq = models.BigIntegerField(
+        _("chain position"), null=True, blank=True, unique=True
+    )
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, blank=True)
 

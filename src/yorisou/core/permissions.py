@@ -8,8 +8,9 @@ without an org unit applies city-wide.
 
 from typing import Any, Protocol
 
-from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied
+
+from asgiref.sync import sync_to_async
 
 __all__ = ["SYSTEM", "PermissionDenied", "has_role", "require_role"]
 

@@ -58,7 +58,9 @@ def audit_action_choices(*, actor: Any) -> list[str]:
     """The distinct actions recorded so far (for the filter's list)."""
     permissions.require_role(actor, Role.SYSTEM_ADMIN)
     return list(
-        AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+        AuditEvent.objects.order_by("action")
+        .values_list("action", flat=True)
+        .distinct()
     )
 
 

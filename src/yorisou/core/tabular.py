@@ -69,7 +69,9 @@ def read_rows(stream: IO[bytes], filename: str) -> tuple[list[str], list[Row]]:
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a bad file
-            raise TabularFormatError(_("The file is not a readable .xlsx workbook.")) from exc
+            raise TabularFormatError(
+                _("The file is not a readable .xlsx workbook.")
+            ) from exc
         sheet = workbook.worksheets[0]
         table = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
         workbook.close()

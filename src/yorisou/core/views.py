@@ -30,8 +30,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     events = selectors.audit_event_list(actor=request.user, filters=form.to_filter())
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     template = (
-        "core/_audit_table.html" if request.headers.get("HX-Request") else
-        "core/audit_list.html"
+        "core/_audit_table.html"
+        if request.headers.get("HX-Request")
+        else "core/audit_list.html"
     )
     return render(
         request,
@@ -57,8 +58,18 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
     events = selectors.audit_event_list(actor=request.user, filters=form.to_filter())
     writer = csv.writer(_Echo())
     header = [
-        "id", "time", "user", "action", "target_type", "target_id", "target",
-        "changes", "request_id", "client_ip", "chain_position", "hash",
+        "id",
+        "time",
+        "user",
+        "action",
+        "target_type",
+        "target_id",
+        "target",
+        "changes",
+        "request_id",
+        "client_ip",
+        "chain_position",
+        "hash",
     ]
 
     def rows() -> Iterator[str]:
@@ -66,9 +77,18 @@ def audit_export(request: HttpRequest) -> StreamingHttpResponse:
         for e in events.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
-                    e.pk, timezone.localtime(e.created_at).isoformat(), e.actor_repr,
-                    e.action, e.target_type, e.target_id, e.target_repr,
-                    e.changes, e.request_id, e.client_ip or "", e.seq or "", e.hash,
+                    e.pk,
+                    timezone.localtime(e.created_at).isoformat(),
+                    e.actor_repr,
+                    e.action,
+                    e.target_type,
+                    e.target_id,
+                    e.target_repr,
+                    e.changes,
+                    e.request_id,
+                    e.client_ip or "",
+                    e.seq or "",
+                    e.hash,
                 ]
             )
 

@@ -11,8 +11,15 @@ class OrgUnitSerializer(serializers.ModelSerializer[OrgUnit]):
     class Meta:
         model = OrgUnit
         fields = [
-            "code", "name", "name_en", "level", "parent_code", "path", "sort_order",
-            "is_active", "is_sample",
+            "code",
+            "name",
+            "name_en",
+            "level",
+            "parent_code",
+            "path",
+            "sort_order",
+            "is_active",
+            "is_sample",
         ]
 
 
@@ -30,5 +37,12 @@ class UserSerializer(serializers.ModelSerializer[User]):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "email", "org_unit", "roles",
-                  "is_active"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "email",
+            "org_unit",
+            "roles",
+            "is_active",
+        ]

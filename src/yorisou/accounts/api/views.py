@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.request import Request

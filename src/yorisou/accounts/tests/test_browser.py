@@ -2,8 +2,9 @@
 
 import os
 
-import pytest
 from django.core.management import call_command
+
+import pytest
 
 from yorisou.conftest import browser_path, require_component
 
@@ -22,31 +23,53 @@ EXPECTED = {
     "admin": ("core.audit", None),
 }
 ROLE_LABEL_JA = {
-    "citizen": "市民", "staff": "職員", "reformlead": "局改革担当",
-    "reformoffice": "改革推進課", "procedures": "手続担当", "dispatcher": "指令員",
-    "fireunit": "出場隊", "faqeditor": "FAQ編集者", "admin": "システム管理者",
+    "citizen": "市民",
+    "staff": "職員",
+    "reformlead": "局改革担当",
+    "reformoffice": "改革推進課",
+    "procedures": "手続担当",
+    "dispatcher": "指令員",
+    "fireunit": "出場隊",
+    "faqeditor": "FAQ編集者",
+    "admin": "システム管理者",
 }
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     path = browser_path()
     require_component(
         bool(path) and os.path.exists(path),
         "Chromium",
         "install Debian's chromium (apt-get install chromium) or set YORISOU_BROWSER",
     )
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of
+    # the live server and fixtures are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
+
+
+def errors_to(errors: list[str]):
+    def collect(message) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    return collect
 
 
 @pytest.fixture
@@ -57,7 +80,9 @@ def demo():
     call_command("load_demo", stdout=StringIO())
 
 
-def test_each_demo_role_signs_in_and_sees_its_home(live_server, demo, browser, tmp_path):
+def test_each_demo_role_signs_in_and_sees_its_home(
+    live_server, demo, browser, tmp_path
+):
     for username, (must, must_not) in EXPECTED.items():
         context = browser.new_context(
             locale="ja-JP",
@@ -65,7 +90,7 @@ def test_each_demo_role_signs_in_and_sees_its_home(live_server, demo, browser, t
         )
         page = context.new_page()
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("console", errors_to(errors))
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("ユーザー名").fill(username)
         page.get_by_label("パスワード").fill("yorisou-demo")

@@ -1,7 +1,8 @@
 import io
 
-import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+
+import pytest
 from openpyxl import Workbook
 
 from yorisou.accounts import importers, services
@@ -20,8 +21,9 @@ def _csv(text: str) -> io.BytesIO:
 def test_org_unit_move_updates_descendant_paths(admin_user, org):
     dept = org["welfare"]
     dept.parent = org["general"]
-    services.org_unit_save(actor=admin_user, unit=dept, changed_fields=["parent"],
-                           created=False)
+    services.org_unit_save(
+        actor=admin_user, unit=dept, changed_fields=["parent"], created=False
+    )
     org["disability"].refresh_from_db()
     assert org["disability"].path == "20/3510/351020"
     event = AuditEvent.objects.get(action="accounts.org_unit.update")
@@ -44,15 +46,26 @@ def test_only_system_admins_manage_the_tree_and_roles(staff_user, org):
 
 
 @pytest.mark.django_db
-def test_role_assign_is_idempotent_and_scoped_roles_need_a_unit(admin_user, staff_user, org):
+def test_role_assign_is_idempotent_and_scoped_roles_need_a_unit(
+    admin_user, staff_user, org
+):
     with pytest.raises(ValidationError):
-        services.role_assign(actor=admin_user, user=staff_user,
-                             role=Role.BUREAU_REFORM_LEAD)
+        services.role_assign(
+            actor=admin_user, user=staff_user, role=Role.BUREAU_REFORM_LEAD
+        )
     for _ in range(2):
-        services.role_assign(actor=admin_user, user=staff_user,
-                             role=Role.BUREAU_REFORM_LEAD, org_unit=org["health"])
-    assert RoleAssignment.objects.filter(
-        user=staff_user, role=Role.BUREAU_REFORM_LEAD).count() == 1
+        services.role_assign(
+            actor=admin_user,
+            user=staff_user,
+            role=Role.BUREAU_REFORM_LEAD,
+            org_unit=org["health"],
+        )
+    assert (
+        RoleAssignment.objects.filter(
+            user=staff_user, role=Role.BUREAU_REFORM_LEAD
+        ).count()
+        == 1
+    )
     assert AuditEvent.objects.filter(action="accounts.role.assign").count() == 1
 
 
@@ -60,9 +73,11 @@ def test_role_assign_is_idempotent_and_scoped_roles_need_a_unit(admin_user, staf
 def test_import_creates_tree_from_csv(admin_user):
     result = importers.org_unit_import(
         actor=admin_user,
-        stream=_csv("10,,bureau,政策局,Policy Bureau,10\n"
-                    "1010,10,department,総合政策部,,10\n"
-                    "101010,1010,section,政策企画課,,10\n"),
+        stream=_csv(
+            "10,,bureau,政策局,Policy Bureau,10\n"
+            "1010,10,department,総合政策部,,10\n"
+            "101010,1010,section,政策企画課,,10\n"
+        ),
         filename="org.csv",
     )
     assert result.ok, result.errors
@@ -92,12 +107,12 @@ def test_import_reports_every_bad_row_and_imports_nothing(admin_user, org):
     result = importers.org_unit_import(
         actor=admin_user,
         stream=_csv(
-            "50,,bureau,環境局,,10\n"           # row 2: fine
+            "50,,bureau,環境局,,10\n"  # row 2: fine
             "5010,77,department,環境推進部,,10\n"  # row 3: unknown parent
-            "50,,bureau,重複局,,20\n"           # row 4: duplicate code
-            "5020,50,division,謎,,x\n"          # row 5: bad level, bad sort order
-            "502010,50,section,,,10\n"          # row 6: no name; parent is a bureau
-            "60,35,bureau,入れ子局,,10\n"       # row 7: bureau with a parent
+            "50,,bureau,重複局,,20\n"  # row 4: duplicate code
+            "5020,50,division,謎,,x\n"  # row 5: bad level, bad sort order
+            "502010,50,section,,,10\n"  # row 6: no name; parent is a bureau
+            "60,35,bureau,入れ子局,,10\n"  # row 7: bureau with a parent
         ),
         filename="org.csv",
     )
@@ -121,7 +136,11 @@ def test_import_reports_missing_columns(admin_user):
         actor=admin_user, stream=io.BytesIO(b"code,name\n1,x\n"), filename="o.csv"
     )
     assert {e.column for e in result.errors} == {
-        "parent_code", "level", "name_ja", "name_en", "sort_order"
+        "parent_code",
+        "level",
+        "name_ja",
+        "name_en",
+        "sort_order",
     }
 
 

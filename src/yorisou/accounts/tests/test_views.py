@@ -1,9 +1,10 @@
 import io
 
-import pytest
 from django.core import mail
 from django.test import override_settings
 from django.urls import reverse
+
+import pytest
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -14,8 +15,9 @@ from yorisou.core.models import AuditEvent, SiteConfiguration
 
 
 def _login(client, username, password=TEST_PASSWORD):
-    return client.post(reverse("accounts:login"), {"username": username,
-                                                   "password": password})
+    return client.post(
+        reverse("accounts:login"), {"username": username, "password": password}
+    )
 
 
 @pytest.mark.django_db
@@ -82,8 +84,10 @@ def test_password_reset_by_email(client, staff_user):
 @pytest.mark.django_db
 def test_password_change_form_errors_change_nothing(client, staff_user):
     client.force_login(staff_user)
-    response = client.post(reverse("accounts:password_change"), {
-        "old_password": "wrong", "new_password1": "a", "new_password2": "b"})
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": "wrong", "new_password1": "a", "new_password2": "b"},
+    )
     assert response.status_code == 200
     assert response.context["form"].errors
     staff_user.refresh_from_db()
@@ -95,7 +99,9 @@ def test_two_factor_setup_then_required_at_sign_in(client, staff_user):
     client.force_login(staff_user)
     client.get(reverse("accounts:two_factor_setup"))
     device = TOTPDevice.objects.get(user=staff_user)
-    response = client.post(reverse("accounts:two_factor_setup"), {"otp_token": "000000"})
+    response = client.post(
+        reverse("accounts:two_factor_setup"), {"otp_token": "000000"}
+    )
     assert "otp_token" in response.context["form"].errors
     device.refresh_from_db()
     device.throttle_reset()  # django-otp slows retries after a wrong code
@@ -109,8 +115,10 @@ def test_two_factor_setup_then_required_at_sign_in(client, staff_user):
     device.refresh_from_db()
     device.last_t = -1
     device.save()
-    client.post(reverse("accounts:two_factor_verify"),
-                {"otp_token": f"{totp(device.bin_key):06d}"})
+    client.post(
+        reverse("accounts:two_factor_verify"),
+        {"otp_token": f"{totp(device.bin_key):06d}"},
+    )
     assert client.get("/").status_code == 200
 
 
@@ -127,7 +135,8 @@ def test_mandatory_two_factor_sends_staff_to_setup(client, staff_user, citizen):
 def test_org_import_page_lists_errors_with_400(client, admin_user, org):
     client.force_login(admin_user)
     upload = io.BytesIO(
-        "code,parent_code,level,name_ja,name_en,sort_order\n1,,nope,,,\n".encode())
+        b"code,parent_code,level,name_ja,name_en,sort_order\n1,,nope,,,\n"
+    )
     upload.name = "org.csv"
     response = client.post(reverse("accounts:org_import"), {"file": upload})
     assert response.status_code == 400
@@ -147,11 +156,18 @@ def test_org_import_page_rejects_other_file_types(client, admin_user):
 def test_admin_screens_save_through_services(client, admin_user, org):
     client.force_login(admin_user)
     url = reverse("admin:accounts_orgunit_change", args=[org["reform"].pk])
-    response = client.post(url, {
-        "code": "202010", "name": "改革推進課", "name_en": "Reform Section",
-        "level": "section", "parent": org["admin_dept"].pk, "sort_order": 1,
-        "is_active": "on",
-    })
+    response = client.post(
+        url,
+        {
+            "code": "202010",
+            "name": "改革推進課",
+            "name_en": "Reform Section",
+            "level": "section",
+            "parent": org["admin_dept"].pk,
+            "sort_order": 1,
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert OrgUnit.objects.get(code="202010").name == "改革推進課"
     event = AuditEvent.objects.get(action="accounts.org_unit.update")

@@ -1,6 +1,7 @@
 """API of the core app: the audit trail (system administrators)."""
 
 from django.db.models import QuerySet
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
@@ -12,8 +13,18 @@ class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):
     class Meta:
         model = AuditEvent
         fields = [
-            "id", "created_at", "actor_id", "actor_repr", "action", "target_type",
-            "target_id", "target_repr", "changes", "request_id", "client_ip", "seq",
+            "id",
+            "created_at",
+            "actor_id",
+            "actor_repr",
+            "action",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "changes",
+            "request_id",
+            "client_ip",
+            "seq",
             "hash",
         ]
 

@@ -1,10 +1,12 @@
 import io
+import itertools
 import logging
 
-import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+
+import pytest
 
 from yorisou.accounts import services as account_services
 from yorisou.core import audit
@@ -14,8 +16,12 @@ from yorisou.core.permissions import SYSTEM
 
 def _events(n: int) -> list[AuditEvent]:
     return [
-        audit.record(actor=SYSTEM, action="test.thing", target_repr=f"thing {i}",
-                     changes={"n": [i, i + 1]})
+        audit.record(
+            actor=SYSTEM,
+            action="test.thing",
+            target_repr=f"thing {i}",
+            changes={"n": [i, i + 1]},
+        )
         for i in range(n)
     ]
 
@@ -27,7 +33,9 @@ def test_record_stores_actor_action_target_changes_and_context(staff_user):
     token = context.set_current(context.RequestContext("req-123456789", "10.1.2.3"))
     try:
         event = audit.record(
-            actor=staff_user, action="x.update", target=staff_user,
+            actor=staff_user,
+            action="x.update",
+            target=staff_user,
             changes=audit.diff({"a": 1, "b": 2}, {"a": 1, "b": 3}),
         )
     finally:
@@ -52,7 +60,7 @@ def test_seal_chains_events_in_order_and_is_idempotent():
     events = list(AuditEvent.objects.order_by("seq"))
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == audit.GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     assert audit.verify().ok
 
 
@@ -128,8 +136,9 @@ def test_password_never_reaches_trail_or_logs(staff_user, caplog):
 @pytest.mark.django_db
 def test_sensitive_fields_are_redacted_in_changes():
     event = audit.record(
-        actor=SYSTEM, action="t", changes={"my_number": ["", "123456789018"],
-                                            "token": ["a", "b"]},
+        actor=SYSTEM,
+        action="t",
+        changes={"my_number": ["", "123456789018"], "token": ["a", "b"]},
     )
     assert event.changes == {
         "my_number": ["[redacted]", "[redacted]"],

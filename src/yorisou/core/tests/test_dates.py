@@ -126,7 +126,7 @@ def test_era_for_and_wareki_year() -> None:
 def test_era_is_frozen() -> None:
     era = era_for(date(2023, 5, 1))
     with pytest.raises(AttributeError):
-        era.letter = "X"  # type: ignore[misc]
+        era.letter = "X"
 
 
 def test_before_1873_raises() -> None:

@@ -9,16 +9,17 @@ def test_japanese_catalogue_is_complete():
     with (LOCALE / "ja" / "LC_MESSAGES" / "django.po").open("rb") as f:
         catalog = read_po(f)
     missing = [
-        m.id for m in catalog
-        if m.id and (not (m.string if isinstance(m.string, str) else all(m.string))
-                     or m.fuzzy)
+        m.id
+        for m in catalog
+        if m.id
+        and (not (m.string if isinstance(m.string, str) else all(m.string)) or m.fuzzy)
     ]
     assert missing == []
     assert len(catalog) > 150
 
 
 def test_every_template_string_is_in_the_catalogue():
-    """A template string missing from the .po would show in English to Japanese users."""
+    """A template string missing from the .po would show in English in Japanese."""
     import re
 
     with (LOCALE / "ja" / "LC_MESSAGES" / "django.po").open("rb") as f:

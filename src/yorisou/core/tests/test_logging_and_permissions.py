@@ -24,8 +24,13 @@ def test_redact_masks_my_number_and_secrets(raw, expected):
 
 def test_redacting_filter_cleans_formatted_args():
     record = logging.LogRecord(
-        "x", logging.INFO, __file__, 1, "submitted %s with %s",
-        ("123456789018", "password: s3cret"), None,
+        "x",
+        logging.INFO,
+        __file__,
+        1,
+        "submitted %s with %s",
+        ("123456789018", "password: s3cret"),
+        None,
     )
     RedactingFilter().filter(record)
     assert record.getMessage() == "submitted [redacted] with password: [redacted]"
@@ -45,8 +50,12 @@ def test_registry_rejects_duplicates_and_names_known_ids():
 def test_scoped_role_covers_its_subtree_only(make_user, org):
     lead = make_user(Role.BUREAU_REFORM_LEAD, scope=org["health"])
     assert permissions.has_role(lead, Role.BUREAU_REFORM_LEAD, org_unit=org["health"])
-    assert permissions.has_role(lead, Role.BUREAU_REFORM_LEAD, org_unit=org["disability"])
-    assert not permissions.has_role(lead, Role.BUREAU_REFORM_LEAD, org_unit=org["reform"])
+    assert permissions.has_role(
+        lead, Role.BUREAU_REFORM_LEAD, org_unit=org["disability"]
+    )
+    assert not permissions.has_role(
+        lead, Role.BUREAU_REFORM_LEAD, org_unit=org["reform"]
+    )
     assert not permissions.has_role(lead, Role.REFORM_OFFICE)
     assert permissions.scopes_of(lead, Role.BUREAU_REFORM_LEAD) == ["35"]
 

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.db import connection
+from django.test import override_settings
+
 import httpx
 import pytest
 import websockets
-from django.db import connection
-from django.test import override_settings
 
 from yorisou.conftest import postgres_url, require_component
 
@@ -48,7 +49,8 @@ def components() -> dict[str, str]:
     settings = connection.settings_dict
     db_url = (
         f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@"
-        f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+        f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
+        f"/{settings['NAME']}"
     )
     return {"DATABASE_URL": db_url, "REDIS_URL": REDIS_URL}
 
@@ -87,7 +89,10 @@ def _wait_http(port: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if (
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code
+                == 200
+            ):
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -99,17 +104,18 @@ def test_session_and_websocket_cross_two_server_processes(
 ):
     user = make_user("system_admin", username="opsadmin", org_unit=org["info"])
     # The servers run the production hashers, not the fast one of the test settings.
-    with override_settings(PASSWORD_HASHERS=[
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher"
-    ]):
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    ):
         user.set_password("correct-horse-battery")
         user.save()
     env = _env(components, tmp_path)
     port_a, port_b = _free_port(), _free_port()
     log = (tmp_path / "servers.log").open("w")
     serve = [sys.executable, "-m", "yorisou", "serve", "--host", "127.0.0.1", "--port"]
-    with _process([*serve, str(port_a)], env, log), _process(
-        [*serve, str(port_b)], env, log
+    with (
+        _process([*serve, str(port_a)], env, log),
+        _process([*serve, str(port_b)], env, log),
     ):
         _wait_http(port_a)
         _wait_http(port_b)
@@ -118,15 +124,19 @@ def test_session_and_websocket_cross_two_server_processes(
         csrf = a.cookies["csrftoken"]
         response = a.post(
             "/accounts/login/",
-            data={"username": "opsadmin", "password": "correct-horse-battery",
-                  "csrfmiddlewaretoken": csrf},
+            data={
+                "username": "opsadmin",
+                "password": "correct-horse-battery",
+                "csrfmiddlewaretoken": csrf,
+            },
             headers={"Referer": str(page.url)},
         )
         assert response.status_code == 302, response.text[:500]
         session = a.cookies["sessionid"]
 
-        b = httpx.Client(base_url=f"http://127.0.0.1:{port_b}",
-                         cookies={"sessionid": session})
+        b = httpx.Client(
+            base_url=f"http://127.0.0.1:{port_b}", cookies={"sessionid": session}
+        )
         home_b = b.get("/")
         assert home_b.status_code == 200
         assert "opsadmin" in home_b.text
@@ -134,15 +144,20 @@ def test_session_and_websocket_cross_two_server_processes(
         async def watch_b_then_act_on_a() -> dict[str, Any]:
             async with websockets.connect(
                 f"ws://127.0.0.1:{port_b}/ws/audit/",
-                additional_headers={"Cookie": f"sessionid={session}",
-                                    "Origin": f"http://127.0.0.1:{port_b}"},
+                additional_headers={
+                    "Cookie": f"sessionid={session}",
+                    "Origin": f"http://127.0.0.1:{port_b}",
+                },
             ) as ws:
                 await asyncio.sleep(0.5)
                 settings_page = await asyncio.to_thread(a.get, "/core/settings/")
                 await asyncio.to_thread(
-                    a.post, "/core/settings/",
-                    data={"require_staff_two_factor": "",
-                          "csrfmiddlewaretoken": a.cookies["csrftoken"]},
+                    a.post,
+                    "/core/settings/",
+                    data={
+                        "require_staff_two_factor": "",
+                        "csrfmiddlewaretoken": a.cookies["csrftoken"],
+                    },
                     headers={"Referer": str(settings_page.url)},
                 )
                 return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout=15)))
@@ -153,24 +168,43 @@ def test_session_and_websocket_cross_two_server_processes(
 
 
 def test_celery_worker_seals_audit_events(components, tmp_path):
+    from django.utils import timezone
+
     from yorisou.core import audit
     from yorisou.core.models import AuditEvent
     from yorisou.core.permissions import SYSTEM
 
-    from django.utils import timezone
-
     # Events as web processes leave them: recorded, not yet sealed.
     AuditEvent.objects.bulk_create(
-        AuditEvent(created_at=timezone.now(), action="worker.test", target_repr=str(i),
-                   actor_repr=str(SYSTEM))
+        AuditEvent(
+            created_at=timezone.now(),
+            action="worker.test",
+            target_repr=str(i),
+            actor_repr=str(SYSTEM),
+        )
         for i in range(3)
     )
     assert AuditEvent.objects.filter(seq__isnull=True).count() == 3
     env = _env(components, tmp_path)
     log = (tmp_path / "worker.log").open("w")
-    worker = [sys.executable, "-m", "celery", "-A", "yorisou", "worker",
-              "--pool", "solo", "--concurrency", "1", "--loglevel", "INFO",
-              "-Q", f"it-{os.getpid()}", "--without-gossip", "--without-mingle"]
+    worker = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "yorisou",
+        "worker",
+        "--pool",
+        "solo",
+        "--concurrency",
+        "1",
+        "--loglevel",
+        "INFO",
+        "-Q",
+        f"it-{os.getpid()}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     from yorisou.celery import app
     from yorisou.core.tasks import audit_seal
 

@@ -4,8 +4,9 @@ import subprocess
 import sys
 from io import StringIO
 
-import pytest
 from django.core.management import call_command
+
+import pytest
 
 from yorisou.accounts.models import OrgUnit, User
 from yorisou.conf.env import email_settings
@@ -23,15 +24,27 @@ def test_email_url_parsing(tmp_path):
 
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "yorisou.conf.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "city.example.jp",
         "YORISOU_VAR_DIR": str(tmp_path),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "yorisou", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "yorisou",
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -39,11 +52,16 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
-    env.update(DJANGO_SETTINGS_MODULE="yorisou.conf.production",
-               YORISOU_VAR_DIR=str(tmp_path))
+    env.update(
+        DJANGO_SETTINGS_MODULE="yorisou.conf.production", YORISOU_VAR_DIR=str(tmp_path)
+    )
     result = subprocess.run(
         [sys.executable, "-m", "yorisou", "check"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
@@ -58,8 +76,17 @@ def test_load_demo_is_idempotent_and_prints_one_login_per_role():
     assert (OrgUnit.objects.count(), User.objects.count()) == (units, users)
     assert units > 200
     assert users == 9
-    for username in ("citizen", "staff", "reformlead", "reformoffice", "procedures",
-                     "dispatcher", "fireunit", "faqeditor", "admin"):
+    for username in (
+        "citizen",
+        "staff",
+        "reformlead",
+        "reformoffice",
+        "procedures",
+        "dispatcher",
+        "fireunit",
+        "faqeditor",
+        "admin",
+    ):
         assert f"  {username} / yorisou-demo" in out.getvalue() or (
             f"{username} / yorisou-demo" in out.getvalue()
         )
@@ -68,8 +95,11 @@ def test_load_demo_is_idempotent_and_prints_one_login_per_role():
 
 def test_console_script_hands_off_to_django():
     result = subprocess.run(
-        [sys.executable, "-m", "yorisou", "help"], capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-m", "yorisou", "help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0
     for command in ("serve", "load_demo", "audit_verify"):

@@ -1,5 +1,6 @@
-import pytest
 from django.urls import reverse
+
+import pytest
 
 from yorisou.core import audit
 from yorisou.core.models import AuditEvent, SiteConfiguration

@@ -24,6 +24,10 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"audit chain intact: {result.checked} events checked"
-                + (f", {result.unsealed} waiting to be sealed" if result.unsealed else "")
+                + (
+                    f", {result.unsealed} waiting to be sealed"
+                    if result.unsealed
+                    else ""
+                )
             )
         )

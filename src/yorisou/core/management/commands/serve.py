@@ -2,8 +2,9 @@
 
 from typing import Any
 
-import uvicorn
 from django.core.management.base import BaseCommand, CommandParser
+
+import uvicorn
 
 
 class Command(BaseCommand):
