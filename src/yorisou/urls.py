@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from yorisou.accounts import views as account_views
 from yorisou.core import views as core_views
@@ -13,6 +14,11 @@ urlpatterns = [
     path("api/", include("yorisou.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),
+    # The administration screens use Yorisou's own sign-in (throttled, 2FA).
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="accounts:login", query_string=True),
+    ),
     path("admin/", admin.site.urls),
 ]
 

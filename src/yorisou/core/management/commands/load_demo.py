@@ -16,7 +16,7 @@ class Command(BaseCommand):
         audit.seal()
         self.stdout.write(self.style.SUCCESS("Demo data loaded (sample data)."))
         self.stdout.write("")
-        self.stdout.write("Demo sign-ins / デモ用ログイン (http://127.0.0.1:8000/):")
+        self.stdout.write("Demo sign-ins / デモ用ログイン:")
         width = max(len(login.role) for login in logins) if logins else 0
         for login in logins:
             self.stdout.write(
