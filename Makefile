@@ -9,7 +9,7 @@ MESSAGES := src/yorisou/locale/ja/LC_MESSAGES/django.mo
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test setup lint typecheck pytest serve messages makemessages clean
+.PHONY: demo test setup lint typecheck pytest serve makemessages clean
 
 demo: setup
 	$(PY) -m yorisou migrate --noinput

@@ -14,8 +14,11 @@ const files = [
   ["htmx.org/dist/htmx.min.js", "htmx/htmx.min.js"],
   ["htmx.org/LICENSE", "htmx/LICENSE"],
   ["swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"],
+  ["swagger-ui-dist/swagger-ui.css.map", "swagger-ui/swagger-ui.css.map"],
+  ["swagger-ui-dist/swagger-ui-bundle.js.map", "swagger-ui/swagger-ui-bundle.js.map"],
   ["swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui/swagger-ui-bundle.js"],
   ["swagger-ui-dist/swagger-ui-standalone-preset.js", "swagger-ui/swagger-ui-standalone-preset.js"],
+  ["swagger-ui-dist/swagger-ui-standalone-preset.js.map", "swagger-ui/swagger-ui-standalone-preset.js.map"],
   ["swagger-ui-dist/favicon-32x32.png", "swagger-ui/favicon-32x32.png"],
   ["swagger-ui-dist/LICENSE", "swagger-ui/LICENSE"],
 ];

@@ -34,5 +34,7 @@ class Command(BaseCommand):
             workers=options["workers"],
             proxy_headers=options["proxy_headers"],
             lifespan="off",
+            # Use Django's LOGGING, so access lines pass the redacting filter.
+            log_config=None,
             log_level="info",
         )
