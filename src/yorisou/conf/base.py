@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "axes",
     "yorisou.core",
     "yorisou.accounts",
+    "yorisou.reforms",
     "yorisou.api",
 ]
 

@@ -1,0 +1,1 @@
+"""Demo data of the reform plan (filled in below)."""

@@ -1,0 +1,118 @@
+"""The layout of a reform plan workbook (.xlsx, or one .csv per sheet).
+
+One sheet per kind; the first row holds the column keys below. Import upserts by
+code; export writes the same layout, so export → import → export is stable. Values
+of choice columns are the codes of ``reforms.constants`` (e.g. ``on_plan``);
+imports also accept their Japanese and English labels.
+"""
+
+# Sheet name → column keys, in order. Sheets are read in this order.
+SHEETS: dict[str, list[str]] = {
+    "plan": [
+        "code",
+        "name_ja",
+        "name_en",
+        "description",
+        "start_fy",
+        "end_fy",
+        "stage_label",
+        "pillar_label",
+        "initiative_label",
+        "item_label",
+        "stage_label_en",
+        "pillar_label_en",
+        "initiative_label_en",
+        "item_label_en",
+        "org_unit_code",
+        "is_public",
+    ],
+    "stages": [
+        "code",
+        "name_ja",
+        "name_en",
+        "goal",
+        "start_fy",
+        "end_fy",
+        "sort_order",
+    ],
+    "pillars": [
+        "code",
+        "stage_code",
+        "name_ja",
+        "name_en",
+        "aim",
+        "weight",
+        "sort_order",
+    ],
+    "initiatives": [
+        "code",
+        "pillar_code",
+        "name_ja",
+        "name_en",
+        "description",
+        "org_unit_code",
+        "weight",
+        "sort_order",
+    ],
+    "items": [
+        "code",
+        "initiative_code",
+        "name_ja",
+        "name_en",
+        "description",
+        "org_unit_code",
+        "weight",
+        "sort_order",
+        "indicator_codes",
+    ],
+    "schedule": ["item_code", "fiscal_year", "quarter", "description"],
+    "milestones": ["item_code", "title", "due_on", "done_on"],
+    "periods": ["code", "deadline", "is_closed"],
+    "status_reports": [
+        "item_code",
+        "period_code",
+        "state",
+        "status",
+        "progress",
+        "reason",
+        "narrative",
+        "review_comment",
+        "approved_status",
+        "approved_progress",
+        "approved_reason",
+    ],
+    "indicators": [
+        "code",
+        "group",
+        "name_ja",
+        "name_en",
+        "unit",
+        "direction",
+        "target_kind",
+        "baseline_year",
+        "baseline_value",
+        "decimals",
+        "source",
+        "org_unit_code",
+        "notes",
+        "sort_order",
+    ],
+    "indicator_values": ["indicator_code", "fiscal_year", "kind", "value", "note"],
+    "series": [
+        "code",
+        "name_ja",
+        "name_en",
+        "unit",
+        "frequency",
+        "chart",
+        "decimals",
+        "source",
+        "org_unit_code",
+        "notes",
+        "sort_order",
+    ],
+    "series_points": ["series_code", "on", "value", "origin"],
+}
+
+# Sheets that must be present in every file; the others may be left out.
+REQUIRED_SHEETS = ("plan",)
