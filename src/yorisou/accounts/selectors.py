@@ -52,3 +52,25 @@ def role_assignment_list(*, actor: Any, user: User) -> QuerySet[RoleAssignment]:
         .select_related("org_unit")
         .order_by("role", "org_unit__path")
     )
+
+
+def users_with_role(*, role: str, covering: OrgUnit | None = None) -> list[User]:
+    """Active users holding ``role`` for ``covering`` (or anywhere, when ``None``).
+
+    Used to address notifications (for instance the reform lead of a bureau); no
+    actor because it is called by services and tasks, never shown as a list.
+    """
+    assignments = RoleAssignment.objects.filter(
+        role=role, user__is_active=True
+    ).select_related("user", "org_unit")
+    users: dict[int, User] = {}
+    for assignment in assignments:
+        scope = assignment.org_unit.path if assignment.org_unit else ""
+        if (
+            covering is None
+            or not scope
+            or covering.path == scope
+            or covering.path.startswith(scope + "/")
+        ):
+            users[assignment.user.pk] = assignment.user
+    return [users[pk] for pk in sorted(users)]

@@ -8,6 +8,13 @@ from rest_framework.routers import DefaultRouter
 
 from yorisou.accounts.api.views import MeView, OrgUnitViewSet, UserViewSet
 from yorisou.core.api.views import AuditEventViewSet
+from yorisou.reforms.api.views import (
+    ActionItemViewSet,
+    IndicatorViewSet,
+    PlanViewSet,
+    SeriesViewSet,
+    StatusReportViewSet,
+)
 
 app_name = "api"
 
@@ -15,6 +22,11 @@ router = DefaultRouter()
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("users", UserViewSet, basename="user")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("reform-plans", PlanViewSet, basename="reform-plan")
+router.register("reform-items", ActionItemViewSet, basename="reform-item")
+router.register("reform-reports", StatusReportViewSet, basename="reform-report")
+router.register("reform-indicators", IndicatorViewSet, basename="reform-indicator")
+router.register("reform-series", SeriesViewSet, basename="reform-series")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -48,6 +48,8 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+# The address staff use to reach Yorisou, for links in emails sent by tasks.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -169,6 +171,10 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "yorisou.core.tasks.audit_seal", "schedule": 30.0},
+    "reform-reminders": {
+        "task": "yorisou.reforms.tasks.status_report_reminders",
+        "schedule": 60.0 * 60 * 6,
+    },
 }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
