@@ -112,3 +112,53 @@ def _reset_axes_and_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+# Browser tests (Playwright driving Debian's chromium) share these.
+
+
+@pytest.fixture
+def browser(monkeypatch: Any) -> Any:
+    path = browser_path()
+    require_component(
+        bool(path) and os.path.exists(path),
+        "Chromium",
+        "install Debian's chromium (apt-get install chromium) or set YORISOU_BROWSER",
+    )
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of
+    # the live server and fixtures are still synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=path,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def errors_to(errors: list[str]) -> Any:
+    def collect(message: Any) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    return collect
+
+
+@pytest.fixture
+def demo() -> None:
+    """The demo data set, loaded before the browser's event loop starts."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=StringIO())

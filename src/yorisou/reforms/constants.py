@@ -84,8 +84,8 @@ class TargetKind(models.TextChoices):
 class ValueKind(models.TextChoices):
     """A yearly figure of an indicator: what happened, or what is aimed at."""
 
-    ACTUAL = "actual", _("Actual")
-    TARGET = "target", _("Target")
+    ACTUAL = "actual", _("Actual value")
+    TARGET = "target", _("Target value")
 
 
 class Judgement(models.TextChoices):

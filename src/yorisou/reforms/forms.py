@@ -26,7 +26,7 @@ class OrgUnitChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     """An org unit picker that shows the tree by indentation."""
 
     def label_from_instance(self, obj: Any) -> str:
-        return "\u3000" * obj.depth + obj.display_name
+        return str("\u3000" * obj.depth + obj.display_name)
 
 
 def _org_units() -> Any:
@@ -291,16 +291,22 @@ class DashboardFilterForm(forms.Form):
         pillar_label: str,
     ) -> None:
         super().__init__(data)
-        self.fields["period"].choices = [(p.code, p.label) for p in reversed(periods)]
-        self.fields["bureau"].choices = [("", _("All bureaus"))] + [
+        choice = self._choice_field
+        choice("period").choices = [(p.code, p.label) for p in reversed(periods)]
+        choice("bureau").choices = [("", _("All bureaus"))] + [
             (b.code, b.display_name) for b in bureaus
         ]
         self.fields["pillar"].label = pillar_label
-        self.fields["pillar"].choices = [("", _("All"))] + [
+        choice("pillar").choices = [("", _("All"))] + [
             (p.code, f"{p.code} {p.display_name}") for p in pillars
         ]
-        self.fields["status"].choices = [
+        choice("status").choices = [
             ("", _("All statuses")),
             *Status.choices,
             (NOT_REPORTED, _("Not reported")),
         ]
+
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field

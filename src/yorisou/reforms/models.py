@@ -7,6 +7,7 @@ them from the approved values of ``StatusReport``.
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -24,14 +25,6 @@ from yorisou.reforms.constants import (
     TargetKind,
     ValueKind,
 )
-
-_WEIGHT = {
-    "max_digits": 8,
-    "decimal_places": 2,
-    "default": Decimal("1"),
-    "validators": [MinValueValidator(Decimal("0"))],
-}
-_VALUE = {"max_digits": 20, "decimal_places": 4}
 
 
 class Named(models.Model):
@@ -159,7 +152,13 @@ class Pillar(Named):
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="pillars")
     code = models.CharField(_("code"), max_length=30)
     aim = models.TextField(_("aim"), blank=True)
-    weight = models.DecimalField(_("weight"), **_WEIGHT)  # type: ignore[call-overload]
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     sort_order = models.PositiveIntegerField(_("display order"), default=0)
     is_sample = models.BooleanField(_("sample data"), default=False)
 
@@ -194,7 +193,13 @@ class Initiative(Named):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    weight = models.DecimalField(_("weight"), **_WEIGHT)  # type: ignore[call-overload]
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     sort_order = models.PositiveIntegerField(_("display order"), default=0)
     is_sample = models.BooleanField(_("sample data"), default=False)
 
@@ -240,9 +245,15 @@ class ActionItem(Named):
         related_name="+",
         editable=False,
     )
-    weight = models.DecimalField(_("weight"), **_WEIGHT)  # type: ignore[call-overload]
+    weight = models.DecimalField(
+        _("weight"),
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     sort_order = models.PositiveIntegerField(_("display order"), default=0)
-    indicators = models.ManyToManyField(
+    indicators: "models.ManyToManyField[Indicator, Any]" = models.ManyToManyField(
         "Indicator",
         verbose_name=_("related indicators"),
         blank=True,
@@ -261,7 +272,10 @@ class ActionItem(Named):
                 fields=["plan", "code"], name="reforms_actionitem_unique_code"
             )
         ]
-        indexes = [models.Index(fields=["plan", "bureau"])]
+        indexes = [
+            models.Index(fields=["plan", "bureau"]),
+            models.Index(fields=["plan", "sort_order", "code"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.display_name}"
@@ -515,7 +529,9 @@ class Indicator(Named):
         _("target kind"), max_length=10, choices=TargetKind.choices
     )
     baseline_year = models.PositiveSmallIntegerField(_("baseline fiscal year"))
-    baseline_value = models.DecimalField(_("baseline value"), **_VALUE)  # type: ignore[call-overload]
+    baseline_value = models.DecimalField(
+        _("baseline value"), max_digits=20, decimal_places=4
+    )
     decimals = models.PositiveSmallIntegerField(
         _("decimal places shown"), default=1, validators=[MaxValueValidator(4)]
     )
@@ -554,7 +570,7 @@ class IndicatorValue(models.Model):
     )
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))
     kind = models.CharField(_("kind"), max_length=10, choices=ValueKind.choices)
-    value = models.DecimalField(_("value"), **_VALUE)  # type: ignore[call-overload]
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
     note = models.CharField(_("note"), max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -630,7 +646,7 @@ class SeriesPoint(models.Model):
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="points")
     on = models.DateField(_("date"))
-    value = models.DecimalField(_("value"), **_VALUE)  # type: ignore[call-overload]
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
     origin = models.CharField(
         _("origin"), max_length=40, blank=True, help_text=_("manual, import or an app")
     )

@@ -6,29 +6,33 @@ whatever the size of the plan (asserted in the tests).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Count,
-    DecimalField,
     ExpressionWrapper,
     F,
     FilteredRelation,
+    FloatField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
 )
+from django.db.models.functions import Cast
 
 from yorisou.accounts.models import OrgUnit
 from yorisou.core import permissions
 from yorisou.core.constants import Role
 from yorisou.reforms.achievement import Assessment, assess
-from yorisou.reforms.constants import ReportState, Status, ValueKind
+from yorisou.reforms.constants import Judgement, ReportState, Status, ValueKind
 from yorisou.reforms.models import (
     ActionItem,
     Indicator,
@@ -45,6 +49,7 @@ from yorisou.reforms.models import (
 )
 
 NOT_REPORTED = "not_reported"
+STATUS_VALUES = tuple(Status.values)
 # Reminders start this many days before a period's deadline.
 REMINDER_DAYS = 7
 
@@ -119,10 +124,13 @@ def period_list(*, plan: Plan) -> list[ReportingPeriod]:
 def period_default(
     periods: list[ReportingPeriod], *, plan: Plan
 ) -> ReportingPeriod | None:
-    """The period a dashboard opens on: the latest one with approved reports."""
+    """The period a dashboard opens on: the latest closed one (its figures are
+    final); without a closed period, the latest one with approved reports."""
+    closed = [period for period in periods if period.is_closed]
+    if closed:
+        return closed[-1]
     with_approved = set(
-        StatusReport.objects.filter(period__plan=plan)
-        .exclude(approved_status="")
+        StatusReport.objects.filter(period__plan=plan, approved_status__gt="")
         .values_list("period_id", flat=True)
         .distinct()
     )
@@ -147,15 +155,13 @@ class StatusCounts:
     """Counts per approved status, and the weights behind the weighted progress."""
 
     counts: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(Status.values, 0)
+        default_factory=lambda: dict.fromkeys(STATUS_VALUES, 0)
     )
     not_reported: int = 0
-    weight: Decimal = Decimal(0)
-    weighted: Decimal = Decimal(0)
+    weight: float = 0.0
+    weighted: float = 0.0
 
-    def add(
-        self, status: str | None, n: int, weight: Decimal, weighted: Decimal
-    ) -> None:
+    def add(self, status: str | None, n: int, weight: float, weighted: float) -> None:
         if status:
             self.counts[status] += n
             self.weight += weight
@@ -179,12 +185,22 @@ class StatusCounts:
         return self.reported + self.not_reported
 
     @property
-    def item_progress(self) -> Decimal | None:
+    def item_progress(self) -> float | None:
         """Item-weighted progress (Σ weight × progress / Σ weight) of reported items."""
         return self.weighted / self.weight if self.weight else None
 
     def get(self, status: str) -> int:
         return self.counts.get(status, 0)
+
+
+@dataclass(frozen=True)
+class InitiativeRef:
+    """What a rollup needs of an initiative (no model instance: plans are big)."""
+
+    pk: int
+    code: str
+    pillar_id: int
+    weight: float
 
 
 @dataclass
@@ -194,7 +210,7 @@ class RollupRow:
     key: Any
     obj: Any
     counts: StatusCounts
-    progress: Decimal | None
+    progress: float | None
 
 
 @dataclass
@@ -203,21 +219,21 @@ class Rollup:
 
     period: ReportingPeriod | None
     overall: StatusCounts
-    progress: Decimal | None
+    progress: float | None
     stages: list[RollupRow]
     pillars: list[RollupRow]
     initiatives: dict[int, RollupRow]
     bureaus: list[RollupRow]
 
 
-def _weighted(rows: Iterable[tuple[Decimal, Decimal | None]]) -> Decimal | None:
-    total_weight = Decimal(0)
-    total = Decimal(0)
+def _weighted(rows: Iterable[tuple[Any, float | None]]) -> float | None:
+    total_weight = 0.0
+    total = 0.0
     for weight, progress in rows:
         if progress is None:
             continue
-        total_weight += weight
-        total += weight * progress
+        total_weight += float(weight)
+        total += float(weight) * progress
     return total / total_weight if total_weight else None
 
 
@@ -258,12 +274,72 @@ def _with_report(
     )
 
 
+def _status_columns() -> dict[str, Any]:
+    """Aggregates of an item queryset joined to its report (``rep``): items per
+    approved status, all items, Σ weight and Σ weight × progress of reported ones.
+
+    Floats, not decimals: converting thousands of aggregated decimals costs more
+    than the query, and progress is shown with one decimal.
+    """
+    weight = Cast("weight", FloatField())
+    reported = Q(rep__approved_progress__isnull=False) & ~Q(rep__approved_status="")
+    return {
+        **{
+            f"n_{status}": Count("id", filter=Q(rep__approved_status=status))
+            for status in STATUS_VALUES
+        },
+        "n_all": Count("id"),
+        "ws": Sum(weight, filter=reported),
+        "wps": Sum(
+            ExpressionWrapper(
+                weight * F("rep__approved_progress"), output_field=FloatField()
+            ),
+            filter=reported,
+        ),
+    }
+
+
+def _counts(values: Sequence[Any]) -> StatusCounts:
+    """A ``StatusCounts`` from the columns of ``_status_columns`` in order."""
+    counts = StatusCounts()
+    for index, status in enumerate(STATUS_VALUES):
+        counts.counts[status] = int(values[index] or 0)
+    n_all = int(values[len(STATUS_VALUES)] or 0)
+    counts.not_reported = n_all - counts.reported
+    counts.weight = float(values[len(STATUS_VALUES) + 1] or 0.0)
+    counts.weighted = float(values[len(STATUS_VALUES) + 2] or 0.0)
+    return counts
+
+
+def _rollup_sql(inner_sql: str, columns: list[str]) -> str:
+    """The statement behind ``status_rollup``: ``inner_sql`` (Django's compiled
+    item sums per initiative and bureau) summed up per promotion item (kind 0,
+    with Σ initiative weight × progress and Σ initiative weight) and per bureau
+    (kind 1). Only our own column names are put into the text."""
+    sums = ", ".join(f'SUM("{c}") AS "{c}"' for c in columns)
+    outer = ", ".join(f'SUM(x."{c}")' for c in columns)
+    by_bureau = ", ".join(f'SUM(t."{c}")' for c in columns)
+    progress = (
+        'SUM(CASE WHEN x."ws" > 0 THEN i."weight" * x."wps" / x."ws" END), '
+        'SUM(CASE WHEN x."ws" > 0 THEN i."weight" END)'
+    )
+    per_initiative = f'SELECT "initiative_id", {sums} FROM t GROUP BY 1'  # noqa: S608
+    join = 'JOIN "reforms_initiative" i ON i."id" = x."initiative_id"'
+    pillars = f'SELECT 0, i."pillar_id", {outer}, {progress} FROM ({per_initiative}) AS x {join} GROUP BY i."pillar_id"'  # noqa: E501, S608
+    nulls = "CAST(NULL AS REAL), CAST(NULL AS REAL)"
+    bureaus = (
+        f'SELECT 1, t."bureau_id", {by_bureau}, {nulls} FROM t GROUP BY t."bureau_id"'  # noqa: S608
+    )
+    return f"WITH t AS ({inner_sql}) {pillars} UNION ALL {bureaus}"
+
+
 def status_rollup(
     *,
     actor: Any,
     plan: Plan,
     period: ReportingPeriod | None,
     filters: ItemFilter = ItemFilter(),
+    with_initiatives: bool = False,
 ) -> Rollup:
     """Counts per status and weighted progress per initiative, promotion item,
     stage, bureau and the whole plan, from the reports approved for ``period``.
@@ -273,65 +349,94 @@ def status_rollup(
     its initiatives (initiative weights), a stage's over its promotion items, the
     plan's over all promotion items (promotion item weights); a bureau's is
     item-weighted. Items without an approved report count as "not reported" and
-    are left out of progress. Runs five queries whatever the plan's size.
+    are left out of progress.
+
+    The database does the sums (initiatives are summed up into promotion items
+    in SQL), so the number of queries and of rows read is fixed whatever the size
+    of the plan: five queries, or six ``with_initiatives``.
     """
     _require_reader(actor, plan)
-    items = filters.apply(ActionItem.objects.filter(plan=plan))
-    weighted = ExpressionWrapper(
-        F("weight") * F("rep__approved_progress"),
-        output_field=DecimalField(max_digits=20, decimal_places=4),
-    )
-    rows = (
-        _with_report(items, period)
-        .values("initiative_id", "bureau_id", status=F("rep__approved_status"))
-        .annotate(n=Count("id"), w=Sum("weight"), wp=Sum(weighted))
+    items = _with_report(filters.apply(ActionItem.objects.filter(plan=plan)), period)
+    columns = _status_columns()
+    per_initiative = (
+        items.values("initiative_id")
+        .annotate(
+            pillar=F("initiative__pillar_id"),
+            iweight=Cast("initiative__weight", FloatField()),
+            **columns,
+        )
         .order_by()
     )
-    by_initiative: dict[int, StatusCounts] = defaultdict(StatusCounts)
-    by_bureau: dict[int, StatusCounts] = defaultdict(StatusCounts)
-    overall = StatusCounts()
-    for row in rows:
-        status = row["status"] or None
-        for target in (
-            by_initiative[row["initiative_id"]],
-            by_bureau[row["bureau_id"]],
-            overall,
-        ):
-            target.add(
-                status, row["n"], row["w"] or Decimal(0), row["wp"] or Decimal(0)
+    status_names = [f"n_{status}" for status in STATUS_VALUES]
+    names = [*status_names, "n_all", "ws", "wps"]
+    initiative_rows: dict[int, RollupRow] = {}
+    pillar_data: dict[int, tuple[StatusCounts, float | None]] = {}
+    if with_initiatives:
+        codes = dict(Initiative.objects.filter(plan=plan).values_list("id", "code"))
+        children_of: dict[int, list[RollupRow]] = defaultdict(list)
+        for typed_row in per_initiative:
+            row: dict[str, Any] = dict(typed_row)
+            counts = _counts(
+                [row[name] for name in [*status_names, "n_all", "ws", "wps"]]
             )
+            ref = InitiativeRef(
+                row["initiative_id"],
+                codes[row["initiative_id"]],
+                row["pillar"],
+                row["iweight"],
+            )
+            initiative_rows[ref.pk] = RollupRow(
+                ref.pk, ref, counts, counts.item_progress
+            )
+            children_of[ref.pillar_id].append(initiative_rows[ref.pk])
+        for pillar_id, children in children_of.items():
+            total = StatusCounts()
+            for child in children:
+                total.merge(child.counts)
+            pillar_data[pillar_id] = (
+                total,
+                _weighted((c.obj.weight, c.progress) for c in children),
+            )
+    by_bureau: dict[int, StatusCounts] = {}
+    if with_initiatives:
+        for bureau_row in items.values("bureau_id").annotate(**columns).order_by():
+            values: dict[str, Any] = dict(bureau_row)
+            by_bureau[values["bureau_id"]] = _counts([values[n] for n in names])
+    else:
+        # One scan of the items: sums per (initiative, bureau); from them, in the
+        # same statement, initiatives summed up into promotion items (with their
+        # weighted progress) and the sums per bureau.
+        inner = items.values("initiative_id", "bureau_id").annotate(**columns)
+        inner_sql, params = inner.order_by().query.sql_with_params()
+        sql = _rollup_sql(inner_sql, [*status_names, "n_all", "ws", "wps"])
+        with connection.cursor() as cursor:
+            # Only column names of our own and Django's compiled SQL go into the
+            # text; every value is a parameter.
+            cursor.execute(sql, params)
+            for record in cursor.fetchall():
+                counts = _counts(record[2:-2])
+                if record[0] == 0:
+                    weighted_sum, weight_sum = record[-2], record[-1]
+                    pillar_data[record[1]] = (
+                        counts,
+                        float(weighted_sum) / float(weight_sum) if weight_sum else None,
+                    )
+                else:
+                    by_bureau[record[1]] = counts
 
-    initiatives = {
-        initiative.pk: initiative
-        for initiative in Initiative.objects.filter(pk__in=list(by_initiative)).only(
-            "id", "code", "name", "name_en", "pillar_id", "weight", "sort_order"
-        )
-    }
-    initiative_rows = {
-        pk: RollupRow(pk, initiatives[pk], counts, counts.item_progress)
-        for pk, counts in by_initiative.items()
-    }
     pillar_objs = list(Pillar.objects.filter(plan=plan).order_by("sort_order", "code"))
     stage_objs = list(Stage.objects.filter(plan=plan).order_by("sort_order", "code"))
     pillar_rows: list[RollupRow] = []
     for pillar in pillar_objs:
-        counts = StatusCounts()
-        children = [r for r in initiative_rows.values() if r.obj.pillar_id == pillar.pk]
-        for child in children:
-            counts.merge(child.counts)
         if filters.pillar and pillar.code != filters.pillar:
             continue
-        pillar_rows.append(
-            RollupRow(
-                pillar.pk,
-                pillar,
-                counts,
-                _weighted((c.obj.weight, c.progress) for c in children),
-            )
-        )
+        counts, progress = pillar_data.get(pillar.pk, (StatusCounts(), None))
+        pillar_rows.append(RollupRow(pillar.pk, pillar, counts, progress))
     stage_rows: list[RollupRow] = []
     for stage in stage_objs:
-        children = [r for r in pillar_rows if r.obj.stage_id == stage.pk]
+        children = [
+            r for r in pillar_rows if r.obj.stage_id == stage.pk and r.counts.total
+        ]
         if not children:
             continue
         counts = StatusCounts()
@@ -345,6 +450,9 @@ def status_rollup(
                 _weighted((c.obj.weight, c.progress) for c in children),
             )
         )
+    overall = StatusCounts()
+    for counts in by_bureau.values():
+        overall.merge(counts)
     bureaus = OrgUnit.objects.in_bulk(list(by_bureau))
     bureau_rows = sorted(
         (
@@ -398,9 +506,9 @@ def action_item_list(
         approved_reason=F("rep__approved_reason"),
     )
     if filters.status == NOT_REPORTED:
-        items = items.filter(Q(rep__id__isnull=True) | Q(rep__approved_status=""))
+        items = items.filter(Q(report_id__isnull=True) | Q(approved_status=""))
     elif filters.status:
-        items = items.filter(rep__approved_status=filters.status)
+        items = items.filter(approved_status=filters.status)
     return items.select_related(
         "initiative", "initiative__pillar", "org_unit", "bureau"
     ).order_by("sort_order", "code")
@@ -596,47 +704,104 @@ class IndicatorRow:
         return sorted(set(self.actuals) | set(self.targets))
 
 
-def indicator_table(*, actor: Any, plan: Plan, group: str = "") -> list[IndicatorRow]:
-    """Every indicator of a plan, assessed (two queries whatever the count)."""
+@dataclass
+class IndicatorTable:
+    """Indicators of a plan: one slice of rows, and the judgements of all of them."""
+
+    rows: list[IndicatorRow]
+    total: int
+    judgements: dict[str, int]
+
+
+def indicator_table(
+    *,
+    actor: Any,
+    plan: Plan,
+    group: str = "",
+    offset: int = 0,
+    limit: int | None = None,
+) -> IndicatorTable:
+    """The plan's indicators, assessed: rows ``offset`` to ``offset + limit`` in
+    order, plus how many indicators have each judgement.
+
+    The database picks what the assessment needs (the latest actual, the first
+    target from that year on, or the last target); only the rows shown are loaded
+    with all their yearly values. Three queries whatever the count.
+    """
     _require_reader(actor, plan)
+    values = IndicatorValue.objects.filter(indicator=OuterRef("pk"))
+    actual = values.filter(
+        kind=ValueKind.ACTUAL, fiscal_year__gt=OuterRef("baseline_year")
+    ).order_by("-fiscal_year")
+    target = values.filter(kind=ValueKind.TARGET)
+    next_target = target.filter(fiscal_year__gte=OuterRef("latest_year")).order_by(
+        "fiscal_year"
+    )
+    last_target = target.order_by("-fiscal_year")
     indicators = (
         Indicator.objects.filter(plan=plan)
-        .select_related("org_unit")
-        .prefetch_related(
-            Prefetch("values", queryset=IndicatorValue.objects.order_by("fiscal_year"))
-        )
         .order_by("sort_order", "code")
+        .annotate(latest_year=Subquery(actual.values("fiscal_year")[:1]))
+        .annotate(
+            latest_value=Subquery(actual.values("value")[:1]),
+            next_year=Subquery(next_target.values("fiscal_year")[:1]),
+            next_value=Subquery(next_target.values("value")[:1]),
+            last_year=Subquery(last_target.values("fiscal_year")[:1]),
+            last_value=Subquery(last_target.values("value")[:1]),
+        )
     )
     if group:
         indicators = indicators.filter(group=group)
-    table: list[IndicatorRow] = []
-    for indicator in indicators:
-        actuals = {
-            v.fiscal_year: v.value
-            for v in indicator.values.all()
-            if v.kind == ValueKind.ACTUAL
-        }
-        targets = {
-            v.fiscal_year: v.value
-            for v in indicator.values.all()
-            if v.kind == ValueKind.TARGET
-        }
-        table.append(
-            IndicatorRow(
-                indicator,
-                actuals,
-                targets,
-                assess(
-                    direction=indicator.direction,
-                    target_kind=indicator.target_kind,
-                    baseline_year=indicator.baseline_year,
-                    baseline_value=indicator.baseline_value,
-                    actuals=actuals,
-                    targets=targets,
-                ),
-            )
+    judgements = dict.fromkeys(Judgement.values, 0)
+    assessments: list[tuple[int, Assessment]] = []
+    for row in indicators.values(
+        "id",
+        "direction",
+        "target_kind",
+        "baseline_year",
+        "baseline_value",
+        "latest_year",
+        "latest_value",
+        "next_year",
+        "next_value",
+        "last_year",
+        "last_value",
+    ):
+        data: dict[str, Any] = dict(row)
+        targets = {}
+        if data["next_year"] is not None:
+            targets[data["next_year"]] = data["next_value"]
+        elif data["last_year"] is not None:
+            targets[data["last_year"]] = data["last_value"]
+        assessment = assess(
+            direction=data["direction"],
+            target_kind=data["target_kind"],
+            baseline_year=data["baseline_year"],
+            baseline_value=data["baseline_value"],
+            actuals=(
+                {data["latest_year"]: data["latest_value"]}
+                if data["latest_year"] is not None
+                else {}
+            ),
+            targets=targets,
         )
-    return table
+        judgements[assessment.judgement] += 1
+        assessments.append((data["id"], assessment))
+    shown = assessments[offset : None if limit is None else offset + limit]
+    objects = Indicator.objects.select_related("org_unit").in_bulk(
+        [pk for pk, _ in shown]
+    )
+    actuals: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    aims: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for indicator_id, year, kind, value in IndicatorValue.objects.filter(
+        indicator__in=list(objects)
+    ).values_list("indicator_id", "fiscal_year", "kind", "value"):
+        (actuals if kind == ValueKind.ACTUAL else aims)[indicator_id][year] = value
+    rows = [
+        IndicatorRow(objects[pk], actuals.get(pk, {}), aims.get(pk, {}), assessment)
+        for pk, assessment in shown
+    ]
+    return IndicatorTable(rows, len(assessments), judgements)
 
 
 def indicator_get(*, actor: Any, plan: Plan, code: str) -> IndicatorRow:
@@ -674,15 +839,16 @@ class Chart:
     def unit(self) -> str:
         return self.series[0].unit if self.series else ""
 
-    def rows(self) -> list[tuple[date, list[Decimal | None]]]:
-        """The data table beside the chart: one row per date, one cell per series."""
+    def rows(self) -> list[tuple[date, list[tuple[Decimal | None, Series]]]]:
+        """The data table beside the chart: one row per date, one cell per series
+        (the value and its series, for the unit and decimals)."""
         return [
-            (day, [self.values[s.pk].get(day) for s in self.series])
+            (day, [(self.values[s.pk].get(day), s) for s in self.series])
             for day in self.dates
         ]
 
 
-def series_charts(*, actor: Any, plan: Plan) -> list[Chart]:
+def series_charts(*, actor: Any, plan: Plan, last: int | None = None) -> list[Chart]:
     """The plan's operational series grouped into charts (two queries)."""
     _require_reader(actor, plan)
     series = list(
@@ -699,9 +865,8 @@ def series_charts(*, actor: Any, plan: Plan) -> list[Chart]:
         chart.series.append(one)
         chart.values[one.pk] = {p.on: p.value for p in one.points.all()}
     for chart in charts.values():
-        chart.dates = sorted(
-            {day for values in chart.values.values() for day in values}
-        )
+        dates = sorted({day for values in chart.values.values() for day in values})
+        chart.dates = dates[-last:] if last else dates
     return list(charts.values())
 
 

@@ -5,6 +5,7 @@ Views parse input, call one selector or service and render; permissions are
 checked in the selectors and services.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from yorisou.core.tabular import TabularFormatError
 from yorisou.reforms import selectors, services, transfer
-from yorisou.reforms.constants import Judgement, ReportState, Status
+from yorisou.reforms.constants import ReportState, Status
 from yorisou.reforms.forms import (
     STRUCTURE_FORMS,
     DashboardFilterForm,
@@ -45,6 +46,9 @@ from yorisou.reforms.models import (
 )
 
 STATUS_ORDER = [s.value for s in Status]
+DASHBOARD_INDICATORS = 20
+DASHBOARD_POINTS = 24  # the latest points of each series; all on its own page
+PAGE_SIZE = 50
 
 
 def _plan(request: HttpRequest, code: str) -> Plan:
@@ -134,12 +138,14 @@ def _dashboard_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
     items = selectors.action_item_list(
         actor=request.user, plan=plan, period=period, filters=filters
     )
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
-    indicators = selectors.indicator_table(actor=request.user, plan=plan)
-    charts = selectors.series_charts(actor=request.user, plan=plan)
-    judgements = {j.value: 0 for j in Judgement}
-    for row in indicators:
-        judgements[row.assessment.judgement] += 1
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The dashboard shows the first rows; the indicator page has them all.
+    indicators = selectors.indicator_table(
+        actor=request.user, plan=plan, limit=DASHBOARD_INDICATORS
+    )
+    charts = selectors.series_charts(
+        actor=request.user, plan=plan, last=DASHBOARD_POINTS
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return {
@@ -150,8 +156,9 @@ def _dashboard_context(request: HttpRequest, plan: Plan) -> dict[str, Any]:
         "rollup": rollup,
         "page": page,
         "query": query.urlencode(),
-        "indicators": indicators,
-        "judgements": judgements,
+        "indicators": indicators.rows,
+        "indicator_count": indicators.total,
+        "judgements": indicators.judgements,
         "charts": [(chart, _series_chart(chart)) for chart in charts],
         "pillar_chart": _status_chart(
             rollup.pillars, lambda p: f"{p.code} {p.display_name}"
@@ -218,7 +225,7 @@ def public_plan(request: HttpRequest, plan: str) -> HttpResponse:
             "period": period,
             "periods": periods,
             "rollup": rollup,
-            "indicators": selectors.indicator_table(actor=None, plan=found),
+            "indicators": selectors.indicator_table(actor=None, plan=found).rows,
             "charts": [
                 (chart, _series_chart(chart))
                 for chart in selectors.series_charts(actor=None, plan=found)
@@ -243,7 +250,11 @@ def pillar_detail(request: HttpRequest, plan: str, code: str) -> HttpResponse:
     period = _period(found, request.GET.get("period"), periods)
     filters = selectors.ItemFilter(pillar=pillar.code)
     rollup = selectors.status_rollup(
-        actor=request.user, plan=found, period=period, filters=filters
+        actor=request.user,
+        plan=found,
+        period=period,
+        filters=filters,
+        with_initiatives=True,
     )
     items = list(
         selectors.action_item_list(
@@ -392,7 +403,7 @@ def _add_errors(form: Any, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
-_ACTIONS = {
+_ACTIONS: dict[str, Callable[..., Any]] = {
     "submit": services.status_report_submit,
     "approve": services.status_report_approve,
     "return": services.status_report_return,
@@ -489,14 +500,26 @@ def review_queue(request: HttpRequest, plan: str) -> HttpResponse:
 def indicator_list(request: HttpRequest, plan: str) -> HttpResponse:
     """検証指標: baseline, latest, target, achievement and judgement, with the rule."""
     found = _plan(request, plan)
-    table = selectors.indicator_table(actor=request.user, plan=found)
-    years = sorted({year for row in table for year in row.years})
+    try:
+        number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        number = 1
+    table = selectors.indicator_table(
+        actor=request.user,
+        plan=found,
+        offset=(number - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    page = Paginator(range(table.total), PAGE_SIZE).get_page(number)
+    years = sorted({year for row in table.rows for year in row.years})
     return render(
         request,
         "reforms/indicator_list.html",
         {
             "plan": found,
-            "table": table,
+            "page": page,
+            "table": table.rows,
+            "judgements": table.judgements,
             "years": years,
             "can_edit": selectors.can_edit_structure(request.user),
         },
@@ -613,7 +636,7 @@ _MODELS: dict[str, type[Model]] = {
     "indicator": Indicator,
     "series": Series,
 }
-_SAVERS = {
+_SAVERS: dict[str, Callable[[Any, Any, bool], Any]] = {
     "stage": lambda actor, obj, created: services.stage_save(
         actor=actor, stage=obj, created=created
     ),

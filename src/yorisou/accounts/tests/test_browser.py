@@ -1,12 +1,8 @@
 """End to end in headless Chromium: each demo role signs in and sees its home."""
 
-import os
-
-from django.core.management import call_command
-
 import pytest
 
-from yorisou.conftest import browser_path, require_component
+from yorisou.conftest import errors_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,51 +29,6 @@ ROLE_LABEL_JA = {
     "faqeditor": "FAQ編集者",
     "admin": "システム管理者",
 }
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    path = browser_path()
-    require_component(
-        bool(path) and os.path.exists(path),
-        "Chromium",
-        "install Debian's chromium (apt-get install chromium) or set YORISOU_BROWSER",
-    )
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of
-    # the live server and fixtures are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=path,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-def errors_to(errors: list[str]):
-    def collect(message) -> None:
-        if message.type == "error":
-            errors.append(message.text)
-
-    return collect
-
-
-@pytest.fixture
-def demo():
-    """The demo data set, loaded before the browser's event loop starts."""
-    from io import StringIO
-
-    call_command("load_demo", stdout=StringIO())
 
 
 def test_each_demo_role_signs_in_and_sees_its_home(

@@ -3,6 +3,7 @@ their workflow, indicators with values, time series. Reads for staff; writes for
 the roles the services allow (403 otherwise, 400 with field details on bad input).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -164,7 +165,7 @@ class ActionItemViewSet(viewsets.ReadOnlyModelViewSet[ActionItem]):
         ).select_related("plan")
 
 
-_REPORT_ACTIONS = {
+_REPORT_ACTIONS: dict[str, Callable[..., Any]] = {
     "submit": services.status_report_submit,
     "approve": services.status_report_approve,
     "return": services.status_report_return,
@@ -289,7 +290,7 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet[Indicator]):
         return indicators.order_by("sort_order", "code")
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if getattr(self, "swagger_fake_view", False):
             return context
         plans: dict[int, Plan] = {}
@@ -306,7 +307,8 @@ class IndicatorViewSet(viewsets.ReadOnlyModelViewSet[Indicator]):
                 plans[indicator.plan_id] = indicator.plan
         rows = {}
         for plan in plans.values():
-            for row in selectors.indicator_table(actor=self.request.user, plan=plan):
+            table = selectors.indicator_table(actor=self.request.user, plan=plan)
+            for row in table.rows:
                 rows[row.indicator.pk] = row
         context["rows"] = rows
         return context

@@ -3,7 +3,7 @@ and submits a report, the reform office approves it, the dashboard counts it."""
 
 import pytest
 
-from yorisou.accounts.tests.test_browser import browser, demo, errors_to  # noqa: F401
+from yorisou.conftest import errors_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +31,7 @@ def _on_plan_count(page, base: str) -> int:
 
 def test_draft_submit_approve_shows_on_the_dashboard(
     live_server, demo, browser, tmp_path
-):  # noqa: F811
+):
     base = live_server.url
     errors: list[str] = []
 
@@ -61,7 +61,7 @@ def test_draft_submit_approve_shows_on_the_dashboard(
     lead.fill("input[name=progress]", "60")
     lead.fill("textarea[name=narrative]", "ブラウザテストで報告")
     lead.locator("button[name=submit]").click()
-    lead.wait_for_url(f"**/worklist/**")
+    lead.wait_for_url("**/worklist/**")
     assert (
         lead.locator(f'#worklist-table tr[data-code="{code}"]').get_attribute(
             "data-state"

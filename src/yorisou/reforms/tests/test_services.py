@@ -4,9 +4,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+
+import pytest
 
 from yorisou.core.models import AuditEvent
 from yorisou.core.permissions import SYSTEM
@@ -230,7 +231,7 @@ def test_rollups_count_approved_statuses_and_weight_progress(
         other_lead, plan["items"]["2-1-1"], plan["fy2022"]
     )  # a draft counts as not reported
     rollup = selectors.status_rollup(
-        actor=office, plan=plan["plan"], period=plan["fy2022"]
+        actor=office, plan=plan["plan"], period=plan["fy2022"], with_initiatives=True
     )
     assert rollup.overall.counts[Status.ON_PLAN] == 2
     assert rollup.overall.counts[Status.CHANGED] == 1
@@ -251,6 +252,30 @@ def test_rollups_count_approved_statuses_and_weight_progress(
     ) == (1, 1)
     assert [row.obj.code for row in rollup.stages] == ["3"]
     # another period knows nothing of these
+    # the same figures in SQL (the dashboard's way, without initiative rows)
+    fast = selectors.status_rollup(
+        actor=office, plan=plan["plan"], period=plan["fy2022"]
+    )
+    assert fast.progress == rollup.progress
+    assert [
+        (r.obj.code, r.progress, r.counts.counts, r.counts.not_reported)
+        for r in fast.pillars
+    ] == [
+        (r.obj.code, r.progress, r.counts.counts, r.counts.not_reported)
+        for r in rollup.pillars
+    ]
+    # the same figures in SQL (the dashboard's way, without initiative rows)
+    fast = selectors.status_rollup(
+        actor=office, plan=plan["plan"], period=plan["fy2022"]
+    )
+    assert fast.progress == rollup.progress
+    assert [
+        (r.obj.code, r.progress, r.counts.counts, r.counts.not_reported)
+        for r in fast.pillars
+    ] == [
+        (r.obj.code, r.progress, r.counts.counts, r.counts.not_reported)
+        for r in rollup.pillars
+    ]
     empty = selectors.status_rollup(actor=office, plan=plan["plan"], period=plan["h1"])
     assert (empty.overall.reported, empty.overall.not_reported) == (0, 4)
 
@@ -413,7 +438,7 @@ def test_series_point_record_is_an_upsert_for_other_apps(plan, staff_user):
         )
     charts = selectors.series_charts(actor=staff_user, plan=plan["plan"])
     assert [c.key for c in charts] == ["procedures-online"]
-    assert charts[0].rows()[0] == (date(2023, 3, 31), [Decimal(45)])
+    assert charts[0].rows()[0] == (date(2023, 3, 31), [(Decimal(45), series)])
 
 
 def test_structure_edits_are_audited_with_readable_diffs(plan, office, staff_user, org):

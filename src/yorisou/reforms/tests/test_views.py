@@ -5,9 +5,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from django.urls import reverse
 from django.utils import timezone
+
+import pytest
 
 from yorisou.reforms.constants import ReportState, Status
 from yorisou.reforms.models import IndicatorValue, SeriesPoint, StatusReport
