@@ -292,6 +292,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "/static/vendor/swagger-ui",
     "SWAGGER_UI_FAVICON_HREF": "/static/vendor/swagger-ui/favicon-32x32.png",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set shared by several fields.
+    "ENUM_NAME_OVERRIDES": {
+        "ReformStatusEnum": "yorisou.reforms.constants.Status",
+        "ReformReportStateEnum": "yorisou.reforms.constants.ReportState",
+    },
 }
 
 LOGGING: dict[str, Any] = {

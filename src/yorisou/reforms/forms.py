@@ -266,6 +266,28 @@ class PeriodForm(forms.Form):
     is_closed = forms.BooleanField(label=_("Closed"), required=False)
 
 
+class ScheduleEntryForm(forms.Form):
+    """Planned work of an action item for a fiscal year or one of its quarters."""
+
+    fiscal_year = forms.IntegerField(
+        label=_("Fiscal year"), min_value=1900, max_value=2200
+    )
+    quarter = forms.TypedChoiceField(
+        label=_("Quarter"),
+        coerce=int,
+        choices=[(0, _("whole year")), (1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")],
+    )
+    description = forms.CharField(label=_("Planned work"), max_length=500)
+
+
+class MilestoneForm(forms.Form):
+    """A dated milestone, and when it was reached."""
+
+    title = forms.CharField(label=_("Milestone"), max_length=300)
+    due_on = forms.DateField(label=_("Due"), widget=_DATE)
+    done_on = forms.DateField(label=_("Reached on"), required=False, widget=_DATE)
+
+
 class UploadForm(forms.Form):
     """A file to import."""
 

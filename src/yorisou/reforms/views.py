@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,9 +27,11 @@ from yorisou.reforms.forms import (
     STRUCTURE_FORMS,
     DashboardFilterForm,
     IndicatorValueForm,
+    MilestoneForm,
     PeriodForm,
     PlanForm,
     ReviewForm,
+    ScheduleEntryForm,
     SeriesPointForm,
     StatusReportForm,
     UploadForm,
@@ -290,12 +293,33 @@ def pillar_detail(request: HttpRequest, plan: str, code: str) -> HttpResponse:
 
 @login_required
 def item_detail(request: HttpRequest, plan: str, code: str) -> HttpResponse:
-    """An action item: plan, schedule, milestones, indicators, reports and history."""
+    """An action item: plan, schedule, milestones, indicators, reports and history.
+
+    The reform office adds planned work and milestones here; the bureau marks
+    milestones reached.
+    """
     found = _plan(request, plan)
     try:
         item = selectors.action_item_get(actor=request.user, plan=found, code=code)
     except ActionItem.DoesNotExist:
         raise Http404 from None
+    can_edit = selectors.can_edit_structure(request.user)
+    can_draft = selectors.can_draft(request.user, item)
+    action = request.POST.get("action", "")
+    schedule_form = ScheduleEntryForm(request.POST if action == "schedule" else None)
+    milestone_form = MilestoneForm(request.POST if action == "milestone" else None)
+    if request.method == "POST":
+        try:
+            done = _item_post(request, item, action, schedule_form, milestone_form)
+        except ValidationError as error:
+            _add_errors(
+                schedule_form if action.startswith("schedule") else milestone_form,
+                error,
+            )
+        else:
+            if done:
+                messages.success(request, _("Saved."))
+                return redirect(item_url(item))
     reports = selectors.status_report_list_for_item(actor=request.user, item=item)
     reported = {report.period_id for report in reports}
     open_periods = [
@@ -309,12 +333,67 @@ def item_detail(request: HttpRequest, plan: str, code: str) -> HttpResponse:
             "item": item,
             "reports": reports,
             "open_periods": open_periods,
-            "can_draft": selectors.can_draft(request.user, item),
+            "can_draft": can_draft,
             "can_submit": selectors.can_submit(request.user, item),
             "can_review": selectors.can_review(request.user),
-            "can_edit": selectors.can_edit_structure(request.user),
+            "can_edit": can_edit,
+            "schedule_form": schedule_form,
+            "milestone_form": milestone_form,
         },
     )
+
+
+def _int(value: str | None) -> int:
+    """A posted id, or 0 (no row has it) when it is not a number."""
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+def _item_post(
+    request: HttpRequest,
+    item: ActionItem,
+    action: str,
+    schedule_form: ScheduleEntryForm,
+    milestone_form: MilestoneForm,
+) -> bool:
+    """Apply one of the item page's small forms; False if the form has errors."""
+    actor = request.user
+    if action == "schedule":
+        if not schedule_form.is_valid():
+            return False
+        services.schedule_entry_save(
+            actor=actor, item=item, **schedule_form.cleaned_data
+        )
+        return True
+    if action == "schedule_delete":
+        entry = item.schedule.filter(pk=_int(request.POST.get("entry"))).first()
+        if entry is None:
+            raise Http404
+        services.schedule_entry_delete(actor=actor, entry=entry)
+        return True
+    if action == "milestone":
+        if not milestone_form.is_valid():
+            return False
+        services.milestone_save(actor=actor, item=item, **milestone_form.cleaned_data)
+        return True
+    if action == "milestone_done":
+        milestone = item.milestones.filter(
+            pk=_int(request.POST.get("milestone"))
+        ).first()
+        if milestone is None:
+            raise Http404
+        services.milestone_save(
+            actor=actor,
+            item=item,
+            milestone=milestone,
+            title=milestone.title,
+            due_on=milestone.due_on,
+            done_on=timezone.localdate(),
+        )
+        return True
+    raise Http404
 
 
 @login_required

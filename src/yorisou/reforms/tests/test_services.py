@@ -438,7 +438,12 @@ def test_series_point_record_is_an_upsert_for_other_apps(plan, staff_user):
         )
     charts = selectors.series_charts(actor=staff_user, plan=plan["plan"])
     assert [c.key for c in charts] == ["procedures-online"]
-    assert charts[0].rows()[0] == (date(2023, 3, 31), [(Decimal(45), series)])
+    day, cells = charts[0].rows()[0]
+    assert (day, cells[0][0], cells[0][1].pk) == (
+        date(2023, 3, 31),
+        Decimal(45),
+        series.pk,
+    )
 
 
 def test_structure_edits_are_audited_with_readable_diffs(plan, office, staff_user, org):

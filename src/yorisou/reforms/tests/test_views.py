@@ -261,3 +261,60 @@ def test_structure_form_creates_an_item_with_the_derived_bureau(
         },
     )
     assert duplicate.status_code == 200 and duplicate.context["form"].errors
+
+
+def test_schedule_and_milestones_from_the_item_page(client, plan, office, lead):
+    url = reverse("reforms:item_detail", kwargs={"plan": "reform", "code": "1-1-1"})
+    _login(client, lead)
+    assert (
+        client.post(
+            url,
+            {
+                "action": "schedule",
+                "fiscal_year": "2023",
+                "quarter": "1",
+                "description": "x",
+            },
+        ).status_code
+        == 403
+    )
+    response = client.post(
+        url, {"action": "milestone", "title": "要件定義完了", "due_on": "2023-06-30"}
+    )
+    assert response.status_code == 302
+    client.logout()
+    _login(client, office)
+    assert (
+        client.post(
+            url,
+            {
+                "action": "schedule",
+                "fiscal_year": "2023",
+                "quarter": "1",
+                "description": "設計",
+            },
+        ).status_code
+        == 302
+    )
+    bad = client.post(
+        url,
+        {"action": "schedule", "fiscal_year": "", "quarter": "9", "description": ""},
+    )
+    assert bad.status_code == 200 and bad.context["schedule_form"].errors
+    item = plan["items"]["1-1-1"]
+    assert [(e.fiscal_year, e.quarter, e.description) for e in item.schedule.all()] == [
+        (2023, 1, "設計")
+    ]
+    milestone = item.milestones.get()
+    assert (
+        client.post(
+            url, {"action": "milestone_done", "milestone": milestone.pk}
+        ).status_code
+        == 302
+    )
+    milestone.refresh_from_db()
+    assert milestone.done_on is not None
+    assert (
+        client.post(url, {"action": "schedule_delete", "entry": "abc"}).status_code
+        == 404
+    )
