@@ -25,6 +25,21 @@ SHOTS = [
     ("home-citizen-mobile.png", "citizen", "/", True, "ja"),
     ("audit-trail.png", "admin", "/core/audit/", False, "ja"),
     ("home-reformlead-en.png", "reformlead", "/", False, "en"),
+    ("reform-dashboard.png", "reformoffice", "/reforms/city-hall-reform/", False, "ja"),
+    (
+        "reform-indicators.png",
+        "reformoffice",
+        "/reforms/city-hall-reform/indicators/",
+        False,
+        "ja",
+    ),
+    (
+        "reform-report-mobile.png",
+        "reformlead",
+        "/reforms/city-hall-reform/items/1-9-2/report/FY2023-H1/",
+        True,
+        "ja",
+    ),
 ]
 
 
@@ -50,6 +65,7 @@ def main() -> None:
                 page.click("button[type=submit].button")
                 page.wait_for_load_state()
             page.goto(f"{BASE}{path}")
+            page.wait_for_load_state("networkidle")
             page.screenshot(path=str(OUT / name), full_page=not mobile)
             context.close()
         browser.close()

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from yorisou.accounts.models import OrgUnit
@@ -266,6 +267,13 @@ class PeriodForm(forms.Form):
     is_closed = forms.BooleanField(label=_("Closed"), required=False)
 
 
+def _quarter_choices() -> list[tuple[int, str]]:
+    """Whole year or a quarter, in the active language."""
+    return [(0, gettext("whole year"))] + [
+        (n, gettext("Q%(number)s") % {"number": n}) for n in range(1, 5)
+    ]
+
+
 class ScheduleEntryForm(forms.Form):
     """Planned work of an action item for a fiscal year or one of its quarters."""
 
@@ -275,7 +283,7 @@ class ScheduleEntryForm(forms.Form):
     quarter = forms.TypedChoiceField(
         label=_("Quarter"),
         coerce=int,
-        choices=[(0, _("whole year")), (1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")],
+        choices=_quarter_choices,
     )
     description = forms.CharField(label=_("Planned work"), max_length=500)
 

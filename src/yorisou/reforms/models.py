@@ -93,6 +93,11 @@ class Plan(Named):
         help_text=_("Show a read-only view of progress and indicators to everyone."),
     )
     is_sample = models.BooleanField(_("sample data"), default=False)
+    data_version = models.PositiveBigIntegerField(
+        default=0,
+        editable=False,
+        help_text=_("Raised by every change to the plan; keys the rollup cache."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

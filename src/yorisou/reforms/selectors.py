@@ -5,6 +5,7 @@ values of status reports, never stored. Every list runs a fixed number of querie
 whatever the size of the plan (asserted in the tests).
 """
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Count,
@@ -50,6 +52,7 @@ from yorisou.reforms.models import (
 
 NOT_REPORTED = "not_reported"
 STATUS_VALUES = tuple(Status.values)
+ROLLUP_CACHE_SECONDS = 600
 # Reminders start this many days before a period's deadline.
 REMINDER_DAYS = 7
 
@@ -353,9 +356,33 @@ def status_rollup(
 
     The database does the sums (initiatives are summed up into promotion items
     in SQL), so the number of queries and of rows read is fixed whatever the size
-    of the plan: five queries, or six ``with_initiatives``.
+    of the plan: five queries, or six ``with_initiatives``; none when the same
+    rollup of the same data version was computed before.
     """
     _require_reader(actor, plan)
+    # Cached per data version of the plan: any change raises the version, so a
+    # cached rollup is never stale, and a dashboard reload costs no rollup query.
+    # The filters may hold any text (a search): hash them into a safe key.
+    digest = hashlib.sha256(repr((filters, with_initiatives)).encode()).hexdigest()
+    period_key = period.pk if period else "-"
+    key = f"reforms.rollup:{plan.pk}:{plan.data_version}:{period_key}:{digest[:32]}"
+    cached: Rollup | None = cache.get(key)
+    if cached is not None:
+        return cached
+    rollup = _status_rollup(
+        plan=plan, period=period, filters=filters, with_initiatives=with_initiatives
+    )
+    cache.set(key, rollup, ROLLUP_CACHE_SECONDS)
+    return rollup
+
+
+def _status_rollup(
+    *,
+    plan: Plan,
+    period: ReportingPeriod | None,
+    filters: ItemFilter,
+    with_initiatives: bool,
+) -> Rollup:
     items = _with_report(filters.apply(ActionItem.objects.filter(plan=plan)), period)
     columns = _status_columns()
     per_initiative = (

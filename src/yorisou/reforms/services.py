@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -125,6 +126,13 @@ STRUCTURE_FIELDS: dict[type[models.Model], list[str]] = {
 }
 
 
+def plan_changed(*, plan_id: int) -> None:
+    """Raise the plan's data version (in the caller's transaction), so that cached
+    rollups of the old data are never read again. Every write that can change a
+    rollup calls it; so does the Excel import."""
+    Plan.objects.filter(pk=plan_id).update(data_version=F("data_version") + 1)
+
+
 def _require_editor(actor: Any) -> None:
     """Only the reform office (and system administrators) shape a plan."""
     permissions.require_role(actor, Role.REFORM_OFFICE, Role.SYSTEM_ADMIN)
@@ -154,6 +162,10 @@ def _save_structure(
                 {"code": _("This code is already used in this plan.")}
             ) from exc
         changes = audit.diff(before, audit.snapshot(instance, fields))
+        plan_id = instance.pk if isinstance(instance, Plan) else None
+        plan_id = plan_id or getattr(instance, "plan_id", None)
+        if plan_id and (changes or created):
+            plan_changed(plan_id=plan_id)
         if changes or created:
             audit.record(
                 actor=actor,
@@ -441,6 +453,7 @@ _REPORT_FIELDS = [
 def _record(
     *, actor: Any, report: StatusReport, action: str, before: dict[str, Any]
 ) -> None:
+    plan_changed(plan_id=report.item.plan_id)
     audit.record(
         actor=actor,
         action=f"reforms.status_report.{action}",

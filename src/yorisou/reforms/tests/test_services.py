@@ -472,3 +472,35 @@ def test_period_codes_are_parsed_and_dated(plan, office):
     assert (h2.starts_on, h2.ends_on) == (date(2023, 10, 1), date(2024, 3, 31))
     with pytest.raises(ValidationError):
         services.period_save(actor=office, plan=plan["plan"], code="2023Q5")
+
+
+def test_cached_rollup_follows_every_change(
+    plan, lead, office, django_assert_num_queries
+):
+    period = plan["fy2022"]
+
+    def on_plan() -> int:
+        fresh = type(plan["plan"]).objects.get(pk=plan["plan"].pk)
+        return selectors.status_rollup(
+            actor=office, plan=fresh, period=period
+        ).overall.get(Status.ON_PLAN)
+
+    assert on_plan() == 0
+    fresh = type(plan["plan"]).objects.get(pk=plan["plan"].pk)
+    with django_assert_num_queries(0):  # the same data version: from the cache
+        selectors.status_rollup(actor=office, plan=fresh, period=period)
+    report = _approve(plan, lead, office, "1-1-1", Status.ON_PLAN, 80)
+    assert on_plan() == 1
+    services.status_report_reopen(actor=lead, report=report)
+    report.refresh_from_db()
+    _draft(
+        lead,
+        plan["items"]["1-1-1"],
+        period,
+        Status.CHANGED,
+        reason="遅延",
+        version=report.version,
+    )
+    report = services.status_report_submit(actor=lead, report=report)
+    services.status_report_approve(actor=office, report=report)
+    assert on_plan() == 0

@@ -427,6 +427,22 @@ def test_every_error_of_every_sheet_is_reported_at_once(org):
     assert _counts()["Plan"] == 0
 
 
+def test_a_bad_row_keeps_an_existing_plan_as_it_was(org):
+    assert _import(_book()).ok
+    book = _book()
+    book["items"][0]["name_ja"] = "新しい名前"  # a good change ...
+    book["status_reports"][0]["progress"] = 60
+    book["indicator_values"][0]["value"] = "n/a"  # ... and one bad cell
+    before = _counts()
+    result = _import(book)
+    assert [(e.sheet, e.row, e.column) for e in result.errors] == [
+        ("indicator_values", 2, "value")
+    ]
+    assert _counts() == before
+    assert models.ActionItem.objects.get(code="A1").name == "取組項目1"
+    assert models.StatusReport.objects.get(item__code="A1").progress == 50
+
+
 def test_parents_may_already_be_in_the_plan(org):
     assert _import(_book()).ok
     book = {

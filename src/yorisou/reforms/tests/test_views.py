@@ -10,6 +10,7 @@ from django.utils import timezone
 
 import pytest
 
+from yorisou.reforms import services
 from yorisou.reforms.constants import ReportState, Status
 from yorisou.reforms.models import IndicatorValue, SeriesPoint, StatusReport
 from yorisou.reforms.tests.factories import (
@@ -59,6 +60,7 @@ def _grow(plan: dict[str, Any], org: dict[str, Any], n: int) -> None:
         IndicatorValue.objects.create(
             indicator=indicator, fiscal_year=2023, kind="target", value=Decimal(100)
         )
+    services.plan_changed(plan_id=plan["plan"].pk)  # as every service does
     series = SeriesFactory(plan=plan["plan"], code=f"s-{n}", chart="c")
     for i in range(n):
         SeriesPoint.objects.create(
@@ -87,8 +89,6 @@ def test_dashboard_and_indicator_table_run_constant_queries(
 
 
 def test_dashboard_shows_computed_counts(client, plan, lead, office):
-    from yorisou.reforms import services
-
     item = plan["items"]["1-1-1"]
     report = services.status_report_save(
         actor=lead,

@@ -8,9 +8,11 @@ UNNEST`` per batch.
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection, connections, models
+from django.db import connections, models
 
 BATCH_SIZE = 2000
+# Rows per UPDATE: each column is one array parameter, so batches can be large.
+UPDATE_BATCH_SIZE = 10000
 
 
 def insert_rows(
@@ -23,18 +25,20 @@ def insert_rows(
     On PostgreSQL with ``COPY``: for 40,000 status report events it takes 0.2 s
     where ``bulk_create`` takes 1.9 s, most of it building model objects.
     """
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(
+    manager = model._default_manager
+    db = connections[manager.db]
+    if db.vendor != "postgresql":
+        manager.bulk_create(
             (model(**dict(zip(columns, row, strict=True))) for row in rows),
             batch_size=BATCH_SIZE,
         )
         return
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     by_attname = {f.attname: f.column for f in model._meta.concrete_fields}
     names = ", ".join(quote(str(by_attname[c])) for c in columns)
     table = quote(model._meta.db_table)
     sql = f"COPY {table} ({names}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+    with db.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(tuple(row))
 
@@ -52,16 +56,17 @@ def bulk_update(
     fields.update({f.name: f for f in model._meta.concrete_fields})
     chosen = sorted({fields[name] for name in names}, key=lambda f: f.attname)
     manager = model._default_manager
-    if connection.vendor != "postgresql":
+    db = connections[manager.db]
+    if db.vendor != "postgresql":
         manager.bulk_update(objs, [f.name for f in chosen], batch_size=BATCH_SIZE)
         return
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     pk = model._meta.pk
     assert pk is not None
     columns = [pk, *chosen]
     table = quote(model._meta.db_table)
     arrays = ", ".join(
-        f"%s::{f.db_type(connection).split('(')[0]}[]"  # type: ignore[union-attr]
+        f"%s::{f.db_type(db).split('(')[0]}[]"  # type: ignore[union-attr]
         for f in columns
     )
     names_sql = ", ".join(quote(str(f.column)) for f in columns)
@@ -73,10 +78,9 @@ def bulk_update(
         f"UPDATE {table} SET {assignments} "  # noqa: S608 (names are ours)
         f"FROM UNNEST({arrays}) AS v({names_sql}) WHERE {match}"
     )
-    db = connections[manager.db]  # the connection itself, not the proxy
     with db.cursor() as cursor:
-        for start in range(0, len(objs), BATCH_SIZE * 5):
-            batch = objs[start : start + BATCH_SIZE * 5]
+        for start in range(0, len(objs), UPDATE_BATCH_SIZE):
+            batch = objs[start : start + UPDATE_BATCH_SIZE]
             cursor.execute(
                 sql,
                 [
