@@ -133,6 +133,13 @@ def plan_changed(*, plan_id: int) -> None:
     Plan.objects.filter(pk=plan_id).update(data_version=F("data_version") + 1)
 
 
+_PLAN_SAVED_FIELDS = [
+    field.name
+    for field in Plan._meta.concrete_fields
+    if field.name not in ("id", "data_version", "created_at")
+]
+
+
 def _require_editor(actor: Any) -> None:
     """Only the reform office (and system administrators) shape a plan."""
     permissions.require_role(actor, Role.REFORM_OFFICE, Role.SYSTEM_ADMIN)
@@ -156,7 +163,11 @@ def _save_structure(
             before = audit.snapshot(previous, fields)
         try:
             with transaction.atomic():
-                instance.save()
+                if isinstance(instance, Plan) and not created:
+                    # Never write back a data version read before this change.
+                    instance.save(update_fields=_PLAN_SAVED_FIELDS)
+                else:
+                    instance.save()
         except IntegrityError as exc:
             raise ValidationError(
                 {"code": _("This code is already used in this plan.")}

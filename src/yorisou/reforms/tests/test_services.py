@@ -504,3 +504,36 @@ def test_cached_rollup_follows_every_change(
     report = services.status_report_submit(actor=lead, report=report)
     services.status_report_approve(actor=office, report=report)
     assert on_plan() == 0
+
+
+def test_an_import_that_changes_statuses_refreshes_the_rollup(plan, lead, office):
+    import io
+    import zipfile
+
+    from yorisou.reforms import transfer
+
+    _approve(plan, lead, office, "1-1-1", Status.ON_PLAN, 80)
+    fresh = type(plan["plan"]).objects.get(pk=plan["plan"].pk)
+    rollup = selectors.status_rollup(actor=office, plan=fresh, period=plan["fy2022"])
+    assert rollup.overall.get(Status.ON_PLAN) == 1
+    archive = zipfile.ZipFile(
+        io.BytesIO(transfer.plan_export(actor=office, plan=fresh, fmt="zip"))
+    )
+    changed = io.BytesIO()
+    with zipfile.ZipFile(changed, "w") as out:
+        for name in archive.namelist():
+            data = archive.read(name)
+            if name == "status_reports.csv":
+                data = data.decode("utf-8-sig").replace(",on_plan,", ",done,").encode()
+            out.writestr(name, data)
+    changed.seek(0)
+    result = transfer.plan_import(
+        actor=office, workbook=transfer.read_plan_workbook(changed, "plan.zip")
+    )
+    assert result.ok, result.errors
+    fresh = type(plan["plan"]).objects.get(pk=plan["plan"].pk)
+    rollup = selectors.status_rollup(actor=office, plan=fresh, period=plan["fy2022"])
+    assert (rollup.overall.get(Status.ON_PLAN), rollup.overall.get(Status.DONE)) == (
+        0,
+        1,
+    )

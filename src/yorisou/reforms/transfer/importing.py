@@ -11,6 +11,7 @@ from django.utils import timezone
 from yorisou.core import audit, permissions
 from yorisou.core.constants import Role
 from yorisou.core.tabular import ImportResult
+from yorisou.reforms import services
 from yorisou.reforms.constants import ReportAction, ReportState
 from yorisou.reforms.models import (
     ActionItem,
@@ -544,6 +545,7 @@ class _PlanWriter:
             result.unchanged += counts.unchanged
         if not (result.created or result.updated):
             return
+        services.plan_changed(plan_id=plan.pk)  # cached rollups are now stale
         audit.record(
             actor=self.actor,
             action="reforms.plan.import",
