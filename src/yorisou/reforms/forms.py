@@ -197,7 +197,7 @@ class StatusReportForm(forms.Form):
     """A bureau's status report for one item and period."""
 
     status = forms.ChoiceField(
-        label=_("Status"), choices=Status.choices, widget=forms.RadioSelect
+        label=_("Progress status"), choices=Status.choices, widget=forms.RadioSelect
     )
     progress = forms.IntegerField(
         label=_("Progress (%)"),
@@ -308,7 +308,7 @@ class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(label=_("Period"), required=False)
     bureau = forms.ChoiceField(label=_("Bureau"), required=False)
     pillar = forms.ChoiceField(label=_("Promotion item"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False)
+    status = forms.ChoiceField(label=_("Progress status"), required=False)
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
 
     def __init__(

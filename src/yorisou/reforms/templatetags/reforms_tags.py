@@ -6,7 +6,8 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
-from yorisou.reforms.constants import Judgement, ReportState, Status
+from yorisou.reforms.constants import Judgement, PeriodKind, ReportState, Status
+from yorisou.reforms.periods import period_label
 
 register = template.Library()
 
@@ -85,3 +86,11 @@ def count(counts: Any, status: str) -> int:
 def level(plan: Any, name: str) -> str:
     """The plan's own name of a level (推進項目, 取組 …)."""
     return str(plan.label(name))
+
+
+@register.filter
+def fy(value: int | None) -> str:
+    """A fiscal year as people say it: 令和4年度 in Japanese, FY2022 in English."""
+    if value is None or value == "":
+        return ""
+    return period_label(PeriodKind.YEAR, int(value))
