@@ -375,6 +375,7 @@ def write_xlsx(sheets: Sequence[SheetContent]) -> bytes:
     buffer = io.BytesIO()
     workbook = Workbook(buffer, {"in_memory": True})
     bold = workbook.add_format({"bold": True})
+    plain = workbook.add_format()
     for sheet in sheets:
         worksheet = workbook.add_worksheet(sheet.name[:31])
         header = list(sheet.header)
@@ -401,7 +402,7 @@ def write_xlsx(sheets: Sequence[SheetContent]) -> bytes:
                     text = str(value)
                 if text.startswith("<r>") and text.endswith("</r>"):
                     # XlsxWriter would take this for its own rich-text markup.
-                    worksheet.write_rich_string(number, column, "<r>", text[3:])
+                    worksheet.write_rich_string(number, column, "<r>", plain, text[3:])
                 else:
                     write_string(number, column, text)
         for name, values in sheet.choices.items():

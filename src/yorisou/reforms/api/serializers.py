@@ -86,6 +86,22 @@ class ActionItemSerializer(serializers.ModelSerializer[ActionItem]):
         ]
 
 
+class ActionItemInputSerializer(serializers.Serializer[Any]):
+    """Create or change an action item (reform office). Codes, not ids."""
+
+    plan = serializers.SlugField(required=False)
+    code = serializers.CharField(max_length=30, required=False)
+    initiative = serializers.CharField(max_length=30, required=False)
+    name = serializers.CharField(max_length=300, required=False)
+    name_en = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    org_unit = serializers.CharField(max_length=20, required=False)
+    weight = serializers.DecimalField(
+        max_digits=8, decimal_places=2, min_value=0, required=False
+    )
+    sort_order = serializers.IntegerField(min_value=0, required=False)
+
+
 class StatusReportEventSerializer(serializers.ModelSerializer[StatusReportEvent]):
     class Meta:
         model = StatusReportEvent

@@ -8,17 +8,20 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from yorisou.accounts import selectors as account_selectors
 from yorisou.core import permissions
 from yorisou.reforms import selectors, services
 from yorisou.reforms.api.serializers import (
+    ActionItemInputSerializer,
     ActionItemSerializer,
     IndicatorSerializer,
     IndicatorValueInputSerializer,
@@ -33,6 +36,7 @@ from yorisou.reforms.api.serializers import (
 from yorisou.reforms.models import (
     ActionItem,
     Indicator,
+    Initiative,
     Plan,
     ReportingPeriod,
     Series,
@@ -142,15 +146,31 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet[Plan]):
         OpenApiParameter("status", str),
     ]
 )
-class ActionItemViewSet(viewsets.ReadOnlyModelViewSet[ActionItem]):
-    """Action items (取組項目) of a plan with their approved status for a period."""
+class ActionItemViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet[ActionItem],
+):
+    """Action items (取組項目) of a plan with their approved status for a period;
+    the reform office creates and changes them (codes, not ids, in the input)."""
 
     serializer_class = ActionItemSerializer
     queryset = ActionItem.objects.none()
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[ActionItem]:
         _staff(self.request)
+        if self.action not in ("list", "retrieve"):
+            return ActionItem.objects.select_related(
+                "plan", "initiative", "initiative__pillar", "org_unit", "bureau"
+            )
         params = self.request.query_params
+        if self.action == "retrieve" and not params.get("plan"):
+            return ActionItem.objects.select_related(
+                "plan", "initiative", "initiative__pillar", "org_unit", "bureau"
+            )
         plan = _plan(self.request, params.get("plan"))
         period = _period(plan, params.get("period"))
         return selectors.action_item_list(
@@ -163,6 +183,65 @@ class ActionItemViewSet(viewsets.ReadOnlyModelViewSet[ActionItem]):
                 status=params.get("status", ""),
             ),
         ).select_related("plan")
+
+    def _apply(self, item: ActionItem, values: dict[str, Any]) -> None:
+        if "initiative" in values:
+            initiative = Initiative.objects.filter(
+                plan_id=item.plan_id, code=values.pop("initiative")
+            ).first()
+            if initiative is None:
+                raise ValidationError({"initiative": _("No initiative has this code.")})
+            item.initiative = initiative
+        if "org_unit" in values:
+            unit = account_selectors.org_unit_by_codes({values["org_unit"]}).get(
+                values.pop("org_unit")
+            )
+            if unit is None:
+                raise ValidationError(
+                    {"org_unit": _("No organisation unit has this code.")}
+                )
+            item.org_unit = unit
+        for name, value in values.items():
+            setattr(item, name, value)
+
+    @extend_schema(request=ActionItemInputSerializer, responses=ActionItemSerializer)
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Add an action item (plan, code, initiative, name, org_unit required)."""
+        _staff(request)
+        data = ActionItemInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        missing = [
+            f
+            for f in ("plan", "code", "initiative", "name", "org_unit")
+            if f not in values
+        ]
+        if missing:
+            raise ValidationError({f: _("This field is required.") for f in missing})
+        plan = _plan(request, values.pop("plan"))
+        item = ActionItem(plan=plan)
+        self._apply(item, values)
+        services.action_item_save(actor=request.user, item=item, created=True)
+        return Response(
+            ActionItemSerializer(self.get_queryset().get(pk=item.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=ActionItemInputSerializer, responses=ActionItemSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Change some fields of an action item."""
+        _staff(request)
+        item = self.get_object()
+        data = ActionItemInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values.pop("plan", None)
+        self._apply(item, values)
+        services.action_item_save(actor=request.user, item=item, created=False)
+        return Response(ActionItemSerializer(self.get_queryset().get(pk=item.pk)).data)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.partial_update(request, *args, **kwargs)
 
 
 _REPORT_ACTIONS: dict[str, Callable[..., Any]] = {

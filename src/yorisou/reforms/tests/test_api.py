@@ -159,3 +159,62 @@ def test_schema_lists_the_reform_endpoints(client, admin_user):
         "/api/v1/reform-series/{code}/points/",
     ):
         assert path in schema
+
+
+def test_reform_office_creates_and_changes_items_over_the_api(plan, office, lead):
+    api = _client(office)
+    bad = api.post(
+        "/api/v1/reform-items/", {"plan": "reform", "code": "1-1-9"}, format="json"
+    )
+    assert bad.status_code == 400 and {"initiative", "name", "org_unit"} <= set(
+        bad.json()
+    )
+    unknown = api.post(
+        "/api/v1/reform-items/",
+        {
+            "plan": "reform",
+            "code": "1-1-9",
+            "initiative": "9-9",
+            "name": "x",
+            "org_unit": "351030",
+        },
+        format="json",
+    )
+    assert unknown.status_code == 400 and "initiative" in unknown.json()
+    created = api.post(
+        "/api/v1/reform-items/",
+        {
+            "plan": "reform",
+            "code": "1-1-9",
+            "initiative": "1-1",
+            "name": "新項目",
+            "org_unit": "351030",
+            "weight": "2",
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert (created.json()["bureau"], created.json()["weight"]) == ("35", "2.00")
+    duplicate = api.post(
+        "/api/v1/reform-items/",
+        {
+            "plan": "reform",
+            "code": "1-1-9",
+            "initiative": "1-1",
+            "name": "重複",
+            "org_unit": "351030",
+        },
+        format="json",
+    )
+    assert duplicate.status_code == 400
+    pk = created.json()["id"]
+    changed = api.patch(
+        f"/api/v1/reform-items/{pk}/", {"org_unit": "202020"}, format="json"
+    )
+    assert changed.status_code == 200 and changed.json()["bureau"] == "20"
+    assert (
+        _client(lead)
+        .patch(f"/api/v1/reform-items/{pk}/", {"name": "y"}, format="json")
+        .status_code
+        == 403
+    )

@@ -318,3 +318,19 @@ def test_schedule_and_milestones_from_the_item_page(client, plan, office, lead):
         client.post(url, {"action": "schedule_delete", "entry": "abc"}).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\\evil.example/", "https://evil.example/"]
+)
+def test_next_never_leaves_the_site(client, plan, lead, target):
+    _login(client, lead)
+    url = reverse(
+        "reforms:report_edit",
+        kwargs={"plan": "reform", "code": "1-1-1", "period": "FY2022"},
+    )
+    response = client.post(url, {"status": "on_plan", "progress": "10", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "reforms:item_detail", kwargs={"plan": "reform", "code": "1-1-1"}
+    )
