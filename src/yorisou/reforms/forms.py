@@ -19,6 +19,7 @@ from yorisou.reforms.models import (
     Stage,
 )
 from yorisou.reforms.selectors import NOT_REPORTED
+from yorisou.reforms.services import STRUCTURE_FIELDS
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -43,38 +44,21 @@ class PlanForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Plan
-        fields = [
-            "code",
-            "name",
-            "name_en",
-            "description",
-            "start_fy",
-            "end_fy",
-            "stage_label",
-            "pillar_label",
-            "initiative_label",
-            "item_label",
-            "stage_label_en",
-            "pillar_label_en",
-            "initiative_label_en",
-            "item_label_en",
-            "org_unit",
-            "is_public",
-        ]
+        fields = STRUCTURE_FIELDS[Plan]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
 class StageForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Stage
-        fields = ["code", "name", "name_en", "goal", "start_fy", "end_fy", "sort_order"]
+        fields = STRUCTURE_FIELDS[Stage]
         widgets = {"goal": forms.Textarea(attrs={"rows": 4})}
 
 
 class PillarForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Pillar
-        fields = ["code", "stage", "name", "name_en", "aim", "weight", "sort_order"]
+        fields = STRUCTURE_FIELDS[Pillar]
         widgets = {"aim": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -85,16 +69,7 @@ class InitiativeForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Initiative
-        fields = [
-            "code",
-            "pillar",
-            "name",
-            "name_en",
-            "description",
-            "org_unit",
-            "weight",
-            "sort_order",
-        ]
+        fields = STRUCTURE_FIELDS[Initiative]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -103,17 +78,7 @@ class ActionItemForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = ActionItem
-        fields = [
-            "code",
-            "initiative",
-            "name",
-            "name_en",
-            "description",
-            "org_unit",
-            "weight",
-            "sort_order",
-            "indicators",
-        ]
+        fields = [*STRUCTURE_FIELDS[ActionItem], "indicators"]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "indicators": forms.CheckboxSelectMultiple,
@@ -127,22 +92,7 @@ class IndicatorForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Indicator
-        fields = [
-            "code",
-            "group",
-            "name",
-            "name_en",
-            "unit",
-            "direction",
-            "target_kind",
-            "baseline_year",
-            "baseline_value",
-            "decimals",
-            "source",
-            "org_unit",
-            "notes",
-            "sort_order",
-        ]
+        fields = STRUCTURE_FIELDS[Indicator]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
 
@@ -153,19 +103,7 @@ class SeriesForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Series
-        fields = [
-            "code",
-            "name",
-            "name_en",
-            "unit",
-            "frequency",
-            "chart",
-            "decimals",
-            "source",
-            "org_unit",
-            "notes",
-            "sort_order",
-        ]
+        fields = [f for f in STRUCTURE_FIELDS[Series] if f != "plan"]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
 

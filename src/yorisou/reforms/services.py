@@ -7,7 +7,7 @@ effects (notification emails) on commit. Rollups are never written: selectors
 compute them from approved status reports.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -552,71 +552,98 @@ def _locked(report: StatusReport) -> StatusReport:
     )
 
 
-def status_report_submit(
-    *, actor: Any, report: StatusReport, version: int | None = None
-) -> StatusReport:
-    """The bureau's reform lead sends a report to the reform office (提出).
+# Where each review step leads; a step whose target state the report is already
+# in is a repeat (a double click, a retried request) and changes nothing.
+_STEP_TARGET = {
+    ReportAction.SUBMIT: ReportState.SUBMITTED,
+    ReportAction.APPROVE: ReportState.APPROVED,
+    ReportAction.RETURN: ReportState.RETURNED,
+    ReportAction.REOPEN: ReportState.DRAFT,
+}
 
-    Submitting an already submitted report again does nothing (a double click).
-    """
+
+def _step(
+    *,
+    actor: Any,
+    report: StatusReport,
+    action: ReportAction,
+    allowed: Callable[[StatusReport], bool],
+    version: int | None,
+    comment: str = "",
+    change: Callable[[StatusReport], None] | None = None,
+    notify: bool = True,
+) -> StatusReport:
+    """One review step under a row lock: check who and when, move along the
+    transition map, append the history row and the audit event, notify on commit."""
     with transaction.atomic():
         report = _locked(report)
-        if not selectors.can_submit(actor, report.item):
+        if not allowed(report):
             raise PermissionDenied
         _check_open(report.period)
-        if report.state == ReportState.SUBMITTED:
+        if report.state == _STEP_TARGET[action]:
             return report
         _check_version(report, version)
-        _check_values(
-            status=report.status, reason=report.reason, progress=report.progress
-        )
         before = audit.snapshot(report, _REPORT_FIELDS)
         from_state = report.state
-        report.state = _transition(report, ReportAction.SUBMIT)
+        report.state = _transition(report, action)
+        if change is not None:
+            change(report)
         report.version += 1
         report.save()
         _append_event(
             report=report,
             actor=actor,
-            action=ReportAction.SUBMIT,
+            action=action,
             from_state=from_state,
+            comment=comment,
         )
-        _record(actor=actor, report=report, action="submit", before=before)
-        _notify(report, ReportAction.SUBMIT)
+        _record(actor=actor, report=report, action=str(action), before=before)
+        if notify:
+            _notify(report, action)
     return report
+
+
+def status_report_submit(
+    *, actor: Any, report: StatusReport, version: int | None = None
+) -> StatusReport:
+    """The bureau's reform lead sends a report to the reform office (提出)."""
+
+    def complete(report: StatusReport) -> None:
+        _check_values(
+            status=report.status, reason=report.reason, progress=report.progress
+        )
+
+    return _step(
+        actor=actor,
+        report=report,
+        action=ReportAction.SUBMIT,
+        allowed=lambda r: selectors.can_submit(actor, r.item),
+        version=version,
+        change=complete,
+    )
 
 
 def status_report_approve(
     *, actor: Any, report: StatusReport, comment: str = "", version: int | None = None
 ) -> StatusReport:
     """The reform office accepts a report (承認); its values now count in rollups."""
-    with transaction.atomic():
-        report = _locked(report)
-        if not selectors.can_review(actor):
-            raise PermissionDenied
-        if report.state == ReportState.APPROVED:
-            return report
-        _check_version(report, version)
-        before = audit.snapshot(report, _REPORT_FIELDS)
-        from_state = report.state
-        report.state = _transition(report, ReportAction.APPROVE)
+
+    def accept(report: StatusReport) -> None:
         report.approved_status = report.status
         report.approved_reason = report.reason
         report.approved_progress = report.progress
         report.approved_at = timezone.now()
         report.review_comment = comment.strip()
-        report.version += 1
-        report.save()
-        _append_event(
-            report=report,
-            actor=actor,
-            action=ReportAction.APPROVE,
-            from_state=from_state,
-            comment=comment.strip(),
-        )
-        _record(actor=actor, report=report, action="approve", before=before)
-        _notify(report, ReportAction.APPROVE)
-    return report
+
+    return _step(
+        actor=actor,
+        report=report,
+        action=ReportAction.APPROVE,
+        allowed=lambda r: selectors.can_review(actor),
+        version=version,
+        comment=comment.strip(),
+        change=accept,
+    )
 
 
 def status_report_return(
@@ -627,29 +654,19 @@ def status_report_return(
         raise ValidationError(
             {"comment": _("Say what the bureau should change before returning it.")}
         )
-    with transaction.atomic():
-        report = _locked(report)
-        if not selectors.can_review(actor):
-            raise PermissionDenied
-        if report.state == ReportState.RETURNED:
-            return report
-        _check_version(report, version)
-        before = audit.snapshot(report, _REPORT_FIELDS)
-        from_state = report.state
-        report.state = _transition(report, ReportAction.RETURN)
+
+    def send_back(report: StatusReport) -> None:
         report.review_comment = comment.strip()
-        report.version += 1
-        report.save()
-        _append_event(
-            report=report,
-            actor=actor,
-            action=ReportAction.RETURN,
-            from_state=from_state,
-            comment=comment.strip(),
-        )
-        _record(actor=actor, report=report, action="return", before=before)
-        _notify(report, ReportAction.RETURN)
-    return report
+
+    return _step(
+        actor=actor,
+        report=report,
+        action=ReportAction.RETURN,
+        allowed=lambda r: selectors.can_review(actor),
+        version=version,
+        comment=comment.strip(),
+        change=send_back,
+    )
 
 
 def status_report_reopen(
@@ -657,29 +674,16 @@ def status_report_reopen(
 ) -> StatusReport:
     """Take a report back into draft: the lead withdraws a submission, or an
     approved report is corrected (its approved values count until re-approval)."""
-    with transaction.atomic():
-        report = _locked(report)
-        if not (
-            selectors.can_submit(actor, report.item) or selectors.can_review(actor)
-        ):
-            raise PermissionDenied
-        _check_open(report.period)
-        if report.state == ReportState.DRAFT:
-            return report
-        _check_version(report, version)
-        before = audit.snapshot(report, _REPORT_FIELDS)
-        from_state = report.state
-        report.state = _transition(report, ReportAction.REOPEN)
-        report.version += 1
-        report.save()
-        _append_event(
-            report=report,
-            actor=actor,
-            action=ReportAction.REOPEN,
-            from_state=from_state,
-        )
-        _record(actor=actor, report=report, action="reopen", before=before)
-    return report
+    return _step(
+        actor=actor,
+        report=report,
+        action=ReportAction.REOPEN,
+        allowed=lambda r: (
+            selectors.can_submit(actor, r.item) or selectors.can_review(actor)
+        ),
+        version=version,
+        notify=False,
+    )
 
 
 def _notify(report: StatusReport, action: str) -> None:

@@ -537,3 +537,20 @@ def test_an_import_that_changes_statuses_refreshes_the_rollup(plan, lead, office
         0,
         1,
     )
+
+
+def test_a_closed_period_takes_no_review_either(plan, lead, office):
+    report = services.status_report_submit(
+        actor=lead, report=_draft(lead, plan["items"]["1-1-1"], plan["fy2022"])
+    )
+    plan["fy2022"].is_closed = True
+    plan["fy2022"].save()
+    for step in (
+        lambda: services.status_report_approve(actor=office, report=report),
+        lambda: services.status_report_return(actor=office, report=report, comment="x"),
+        lambda: services.status_report_reopen(actor=lead, report=report),
+    ):
+        with pytest.raises(ValidationError):
+            step()
+    report.refresh_from_db()
+    assert report.state == ReportState.SUBMITTED
