@@ -387,24 +387,26 @@ def write_xlsx(sheets: Sequence[SheetContent]) -> bytes:
         write_number = worksheet.write_number
         for number, row in enumerate(sheet.rows, start=1):
             for column, value in enumerate(row):
-                if value is None or value == "":
-                    continue
-                if value.__class__ is str:
-                    text = value
-                elif isinstance(value, bool | date):
-                    text = cell_text(value)
-                elif isinstance(value, int | float | Decimal):
-                    text = format_number(value)
-                    if _significant_digits(text) <= 15:
-                        write_number(number, column, value)
+                if value.__class__ is not str:
+                    if value is None:
                         continue
-                else:
-                    text = str(value)
-                if text.startswith("<r>") and text.endswith("</r>"):
+                    if isinstance(value, int | float | Decimal) and not isinstance(
+                        value, bool
+                    ):
+                        text = format_number(value)
+                        if _significant_digits(text) <= 15:
+                            write_number(number, column, value)
+                            continue
+                        value = text  # more digits than Excel keeps: as text
+                    else:
+                        value = cell_text(value)  # dates, booleans
+                if not value:
+                    continue
+                if value.startswith("<r>") and value.endswith("</r>"):
                     # XlsxWriter would take this for its own rich-text markup.
-                    worksheet.write_rich_string(number, column, "<r>", plain, text[3:])
+                    worksheet.write_rich_string(number, column, "<r>", plain, value[3:])
                 else:
-                    write_string(number, column, text)
+                    write_string(number, column, value)
         for name, values in sheet.choices.items():
             if name in header:
                 column = header.index(name)

@@ -89,7 +89,7 @@ def level(plan: Any, name: str) -> str:
 
 
 @register.filter
-def fy(value: int | None) -> str:
+def fy(value: int | str | None) -> str:
     """A fiscal year as people say it: 令和4年度 in Japanese, FY2022 in English."""
     if value is None or value == "":
         return ""
