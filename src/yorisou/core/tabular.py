@@ -97,13 +97,19 @@ def read_rows(stream: IO[bytes], filename: str) -> tuple[list[str], list[Row]]:
         table = list(csv.reader(io.StringIO(_decode_csv(data))))
     else:
         raise TabularFormatError(_("Upload a .csv or .xlsx file."))
-    table = [row for row in table if any(cell.strip() for cell in row)]
-    if not table:
+    # Number rows as the user sees them in the file (blank lines count), then
+    # leave the blank ones out.
+    numbered = [
+        (number, row)
+        for number, row in enumerate(table, start=1)
+        if any(cell.strip() for cell in row)
+    ]
+    if not numbered:
         raise TabularFormatError(_("The file is empty."))
-    header = [cell.strip() for cell in table[0]]
+    header = [cell.strip() for cell in numbered[0][1]]
     rows = [
-        Row(number=index, cells=dict(zip(header, values, strict=False)))
-        for index, values in enumerate(table[1:], start=2)
+        Row(number=number, cells=dict(zip(header, values, strict=False)))
+        for number, values in numbered[1:]
     ]
     return header, rows
 

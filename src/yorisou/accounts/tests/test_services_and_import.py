@@ -152,3 +152,15 @@ def test_import_reads_shift_jis_csv(admin_user):
     )
     assert result.ok
     assert OrgUnit.objects.get(code="10").name == "政策局"
+
+
+@pytest.mark.django_db
+def test_import_row_numbers_count_blank_lines(admin_user):
+    result = importers.org_unit_import(
+        actor=admin_user,
+        stream=_csv(
+            "50,,bureau,環境局,,10\n\n,,,,,\n5010,77,department,環境推進部,,10\n"
+        ),
+        filename="org.csv",
+    )
+    assert [(e.row, e.column) for e in result.errors] == [(5, "parent_code")]
