@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "yorisou.core",
     "yorisou.accounts",
     "yorisou.reforms",
+    "yorisou.procedures",
     "yorisou.api",
 ]
 

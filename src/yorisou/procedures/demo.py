@@ -1,0 +1,1 @@
+"""Demo data of the procedure inventory (filled in below)."""

@@ -1,0 +1,1 @@
+"""Menu entries of the procedure inventory."""
