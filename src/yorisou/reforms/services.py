@@ -870,6 +870,15 @@ def series_define(
     return series
 
 
+def plan_for_series() -> Plan | None:
+    """The plan other apps' KPI series are shown on: the newest published plan,
+    else the newest plan (``None`` when there is none)."""
+    return (
+        Plan.objects.filter(is_public=True).order_by("-end_fy", "code").first()
+        or Plan.objects.order_by("-end_fy", "code").first()
+    )
+
+
 def series_point_record(
     *,
     actor: Any,
