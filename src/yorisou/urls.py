@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("yorisou.accounts.urls")),
     path("core/", include("yorisou.core.urls")),
     path("reforms/", include("yorisou.reforms.urls")),
+    path("procedures/", include("yorisou.procedures.urls")),
     path("api/", include("yorisou.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),

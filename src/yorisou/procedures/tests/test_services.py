@@ -3,6 +3,7 @@ a hand-checked catalogue, permissions and the KPI push."""
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -19,11 +20,12 @@ ONE, TWO, THREE = "start_now", "wait_state", "excluded"
 
 
 def _classify(actor, procedure, triage_class, **kw):
-    defaults = {
+    choices: dict[str, dict[str, Any]] = {
         ONE: {"reason": "high_volume", "target_fy": 2023},
         TWO: {"reason": "state_system"},
         THREE: {"reason": "law_presence"},
-    }[triage_class]
+    }
+    defaults = choices[triage_class]
     return services.triage_decide(
         actor=actor,
         procedure=procedure,

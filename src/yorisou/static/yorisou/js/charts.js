@@ -46,6 +46,25 @@
         },
       };
       canvas.parentElement.style.height = Math.max(160, spec.labels.length * 34 + 80) + "px";
+    } else if (spec.type === "bars") {
+      config = {
+        type: "bar",
+        data: {
+          labels: spec.labels,
+          datasets: spec.datasets.map(function (d, i) {
+            return { label: d.label, data: d.data, backgroundColor: LINE_COLOURS[i % LINE_COLOURS.length] };
+          }),
+        },
+        options: {
+          indexAxis: "y",
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          scales: { x: { beginAtZero: true } },
+          plugins: { legend: { display: spec.datasets.length > 1 } },
+        },
+      };
+      canvas.parentElement.style.height = Math.max(160, spec.labels.length * 40 + 60) + "px";
     } else {
       config = {
         type: "line",
