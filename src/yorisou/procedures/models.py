@@ -111,7 +111,14 @@ class Procedure(models.Model):
         verbose_name = _("procedure")
         verbose_name_plural = _("procedures")
         ordering = ["code"]
-        indexes = [models.Index(fields=["bureau", "code"])]
+        indexes = [
+            models.Index(fields=["bureau", "code"]),
+            models.Index(
+                fields=["national_26"],
+                condition=Q(national_26=True),
+                name="procedures_national_26",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -137,7 +144,7 @@ class ProcedureVolume(models.Model):
                 name="procedures_volume_unique",
             )
         ]
-        indexes = [models.Index(fields=["fiscal_year", "channel"])]
+        indexes = [models.Index(fields=["fiscal_year", "channel", "cases"])]
 
     def __str__(self) -> str:
         return f"{self.procedure_id} FY{self.fiscal_year} {self.channel}"

@@ -255,15 +255,15 @@ def funnel(
     _require_staff(actor)
     year = fiscal_year or latest_fiscal_year() or 0
     procedures = filters.apply(Procedure.objects.all())
+    filtered = filters != ProcedureFilter()
     all_stage = Stage("all", procedures=procedures.count())
-    volumes = ProcedureVolume.objects.filter(
-        fiscal_year=year, procedure__in=procedures.values("pk")
-    )
+    volumes = ProcedureVolume.objects.filter(fiscal_year=year)
+    decisions = TriageDecision.objects.filter(is_current=True, is_candidate=True)
+    if filtered:  # without filters, no join with the whole catalogue
+        volumes = volumes.filter(procedure__in=procedures.values("pk"))
+        decisions = decisions.filter(procedure__in=procedures.values("pk"))
     all_stage.cases = volumes.aggregate(n=Sum("cases"))["n"] or 0
 
-    decisions = TriageDecision.objects.filter(
-        is_current=True, is_candidate=True, procedure__in=procedures.values("pk")
-    )
     counts = decisions.values("triage_class", "status").annotate(n=Count("id"))
     cases = (
         volumes.filter(
@@ -331,18 +331,29 @@ def funnel(
         if row["triage"] == TriageClass.START_NOW:
             national_26["start_now"] += row["n"]
 
-    top_online: list[dict[str, Any]] = [
-        dict(row)
-        for row in volumes.values("procedure__code", "procedure__name")
-        .annotate(
-            total=Sum("cases"),
-            online=Sum("cases", filter=Q(channel=Channel.ONLINE)),
+    # The procedures with the most online cases: the top rows straight from the
+    # (fiscal_year, channel, cases) index, then their totals.
+    leaders = list(
+        volumes.filter(channel=Channel.ONLINE, cases__gt=0)
+        .order_by("-cases", "procedure_id")
+        .values_list("procedure_id", "cases")[:top]
+    )
+    totals = {
+        row["procedure_id"]: row
+        for row in _rows(
+            ProcedureVolume.objects.filter(
+                fiscal_year=year, procedure_id__in=[pk for pk, _ in leaders]
+            )
+            .values("procedure_id", "procedure__code", "procedure__name")
+            .annotate(total=Sum("cases"))
         )
-        .filter(online__gt=0)
-        .order_by("-online", "procedure__code")[:top]
-    ]
-    for row in top_online:
-        row["share"] = row["online"] * 100 / row["total"] if row["total"] else None
+    }
+    top_online: list[dict[str, Any]] = []
+    for pk, online in leaders:
+        row = totals[pk]
+        row["online"] = online
+        row["share"] = online * 100 / row["total"] if row["total"] else None
+        top_online.append(row)
     return Funnel(
         fiscal_year=year,
         all=all_stage,

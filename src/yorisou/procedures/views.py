@@ -32,9 +32,9 @@ PAGE_SIZE = 50
 
 def _filter_form(request: HttpRequest) -> CatalogueFilterForm:
     bureaus = list(
-        OrgUnit.objects.filter(
-            pk__in=Procedure.objects.values("bureau_id").distinct()
-        ).order_by("sort_order", "code")
+        OrgUnit.objects.filter(level="bureau", is_active=True).order_by(
+            "sort_order", "code"
+        )
     )
     return CatalogueFilterForm(
         request.GET or None, bureaus=bureaus, tags=selectors.tag_list()
