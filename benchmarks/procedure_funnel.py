@@ -137,9 +137,8 @@ def main() -> None:
     RoleAssignment.objects.get_or_create(user=user, role=Role.STAFF, org_unit=None)
     client = Client()
     client.force_login(user)
-    print(
-        f"| page ({args.procedures} procedures, {connection.vendor}) | median | p95 | queries |"
-    )
+    size = f"{args.procedures} procedures, {connection.vendor}"
+    print(f"| page ({size}) | median | p95 | queries |")
     print("|---|---|---|---|")
     for name, url in [("funnel", "/procedures/funnel/")]:
         queries: list[str] = []
@@ -153,9 +152,8 @@ def main() -> None:
             assert response.status_code == 200
         times.sort()
         p95 = times[int(len(times) * 0.95) - 1]
-        print(
-            f"| {name} | {statistics.median(times):.0f} ms | {p95:.0f} ms | {len(queries)} |"
-        )
+        median = statistics.median(times)
+        print(f"| {name} | {median:.0f} ms | {p95:.0f} ms | {len(queries)} |")
 
 
 if __name__ == "__main__":
