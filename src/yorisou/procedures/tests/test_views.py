@@ -127,3 +127,15 @@ def test_funnel_and_catalogue_run_constant_queries(client, org, officer, url_nam
         assert client.get(url).status_code == 200
     assert len(large) == len(small), [q["sql"][:100] for q in large.captured_queries]
     assert len(small) <= 20
+
+
+def test_catalogue_search_finds_kana_and_old_forms(client, catalogue, officer):
+    client.force_login(officer)
+    for query in ("児童手当", "じどうてあて", "ジドウテアテ", "ｼﾞﾄﾞｳﾃｱﾃ"):
+        page = client.get(
+            reverse("procedures:catalogue"), {"q": query}
+        ).content.decode()
+        assert 'data-code="C"' in page, query
+        assert 'data-code="A"' not in page, query
+    page = client.get(reverse("procedures:catalogue"), {"q": "住民票", "bureau": "20"})
+    assert 'data-code="A"' not in page.content.decode()  # filters still apply
