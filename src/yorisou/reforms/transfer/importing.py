@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from yorisou.core import audit, permissions
+from yorisou.core.bulk import BATCH_SIZE, bulk_update, insert_rows
 from yorisou.core.constants import Role
 from yorisou.core.tabular import ImportResult
 from yorisou.reforms import services
@@ -30,7 +31,6 @@ from yorisou.reforms.models import (
     StatusReportEvent,
 )
 from yorisou.reforms.periods import default_deadline, parse_period_code, period_dates
-from yorisou.reforms.transfer.bulk import BATCH_SIZE, bulk_update, insert_rows
 from yorisou.reforms.transfer.cells import Entry
 from yorisou.reforms.transfer.checking import PlanCheck, PlanWorkbook
 from yorisou.reforms.transfer.existing import Existing
