@@ -61,6 +61,13 @@ def can_triage(actor: Any, section: OrgUnit | None) -> bool:
     return permissions.has_role(actor, Role.PROCEDURE_OFFICER, org_unit=section)
 
 
+def can_import(actor: Any) -> bool:
+    """Who may upload a survey file (rows are checked against their scope)."""
+    return permissions.has_role(
+        actor, Role.REFORM_OFFICE, Role.SYSTEM_ADMIN, Role.PROCEDURE_OFFICER
+    )
+
+
 def _rows(values: Any) -> list[dict[str, Any]]:
     """Rows of a ``values()`` queryset as plain dicts."""
     return [dict(row) for row in values]

@@ -17,13 +17,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from yorisou.accounts.models import OrgUnit
+from yorisou.core.tabular import TabularFormatError
 from yorisou.procedures import search, selectors, services
+from yorisou.procedures import survey as survey_io
 from yorisou.procedures.constants import Channel, TriageClass
 from yorisou.procedures.forms import (
     CatalogueFilterForm,
     ProcedureForm,
     SelectionForm,
     TriageForm,
+    UploadForm,
 )
 from yorisou.procedures.models import Procedure
 
@@ -290,5 +293,55 @@ def funnel(request: HttpRequest) -> HttpResponse:
             "stages": stages,
             "chart": chart,
             "burnup": burnup,
+        },
+    )
+
+
+@login_required
+def survey(request: HttpRequest) -> HttpResponse:
+    """全庁調査票: download the catalogue, or upload a filled-in survey."""
+    fmt = request.GET.get("format")
+    if fmt in ("xlsx", "csv"):
+        content = survey_io.procedure_export(actor=request.user, fmt=fmt)
+        content_type = (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            if fmt == "xlsx"
+            else "text/csv; charset=utf-8"
+        )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="procedures.{fmt}"'
+        return response
+    form = UploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = survey_io.procedure_import(
+                actor=request.user, stream_or_path=upload, filename=upload.name
+            )
+        except TabularFormatError as error:
+            form.add_error("file", str(error))
+        else:
+            if result.ok:
+                messages.success(
+                    request,
+                    _(
+                        "Imported: %(created)s added, %(updated)s changed, "
+                        "%(unchanged)s unchanged."
+                    )
+                    % {
+                        "created": result.created,
+                        "updated": result.updated,
+                        "unchanged": result.unchanged,
+                    },
+                )
+                return redirect("procedures:survey")
+    return render(
+        request,
+        "procedures/survey.html",
+        {
+            "form": form,
+            "result": result,
+            "can_import": selectors.can_import(request.user),
         },
     )

@@ -139,3 +139,38 @@ def test_catalogue_search_finds_kana_and_old_forms(client, catalogue, officer):
         assert 'data-code="A"' not in page, query
     page = client.get(reverse("procedures:catalogue"), {"q": "住民票", "bureau": "20"})
     assert 'data-code="A"' not in page.content.decode()  # filters still apply
+
+
+def test_survey_screen_downloads_and_reports_bad_rows(
+    client, catalogue, officer, staff_user
+):
+    import io
+
+    client.force_login(officer)
+    url = reverse("procedures:survey")
+    download = client.get(url, {"format": "csv"})
+    assert (
+        download.status_code == 200
+        and "住民票の写しの交付請求" in download.content.decode("utf-8-sig")
+    )
+    text = download.content.decode("utf-8-sig").replace(
+        "住民票の写しの交付請求", "住民票（改）", 1
+    )
+    bad = text.replace(",application,", ",nonsense,", 1)
+    upload = io.BytesIO(bad.encode())
+    upload.name = "procedures.csv"
+    response = client.post(url, {"file": upload})
+    assert (
+        response.status_code == 200
+        and 'id="import-errors"' in response.content.decode()
+    )
+    assert not catalogue["A"].__class__.objects.filter(name="住民票（改）").exists()
+    good = io.BytesIO(text.encode())
+    good.name = "procedures.csv"
+    assert client.post(url, {"file": good}).status_code == 302
+    assert catalogue["A"].__class__.objects.get(code="A").name == "住民票（改）"
+    client.force_login(staff_user)
+    assert (
+        "Upload" not in client.get(url).content.decode()
+        or "enctype" not in client.get(url).content.decode()
+    )
