@@ -77,7 +77,9 @@ class TriageForm(forms.Form):
         choices=[(0, _("whole year")), (1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")],
         required=False,
     )
-    status = forms.ChoiceField(label=_("status"), choices=TriageStatus.choices)
+    status = forms.ChoiceField(
+        label=_("Online-ization status"), choices=TriageStatus.choices
+    )
     done_on = forms.DateField(label=_("online since"), required=False, widget=_DATE)
 
 
@@ -133,7 +135,7 @@ class CatalogueFilterForm(forms.Form):
         ],
     )
     status = forms.ChoiceField(
-        label=_("status"),
+        label=_("Online-ization status"),
         required=False,
         choices=[("", _("All")), *TriageStatus.choices],
     )

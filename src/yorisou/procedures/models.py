@@ -236,7 +236,7 @@ class TriageDecision(models.Model):
         related_name="+",
     )
     status = models.CharField(
-        _("status"),
+        _("Online-ization status"),
         max_length=20,
         choices=TriageStatus.choices,
         default=TriageStatus.NOT_STARTED,
