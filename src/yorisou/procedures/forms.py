@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yorisou.accounts.models import OrgUnit
+from yorisou.accounts.models import OrgUnit, User
 from yorisou.procedures.constants import (
     Kind,
     TagKind,
@@ -50,6 +50,20 @@ class ProcedureForm(forms.ModelForm):  # type: ignore[type-arg]
 
 class TriageForm(forms.Form):
     """The BPR decision on one procedure."""
+
+    def __init__(self, *args: Any, owners: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        if owners is not None:
+            owner.queryset = owners
+
+    owner = forms.ModelChoiceField(
+        label=_("owner"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("The member of staff who takes it forward."),
+    )
 
     is_candidate = forms.BooleanField(label=_("priority candidate"), required=False)
     triage_class = forms.ChoiceField(

@@ -16,7 +16,7 @@ from django.db.models import (
     Sum,
 )
 
-from yorisou.accounts.models import OrgUnit
+from yorisou.accounts.models import OrgUnit, User
 from yorisou.core import permissions
 from yorisou.core.constants import Role
 from yorisou.core.dates import fiscal_quarter, fiscal_year
@@ -187,6 +187,15 @@ def decision_history(*, actor: Any, procedure: Procedure) -> list[TriageDecision
             "-is_current", "-created_at", "-id"
         )
     )
+
+
+def owner_choices(*, procedure: Procedure) -> QuerySet[User]:
+    """Who can own a procedure's online-ization: active staff of its bureau."""
+    bureau = procedure.bureau
+    return User.objects.filter(
+        is_active=True,
+        org_unit__path__startswith=bureau.path,
+    ).order_by("org_unit__path", "username")
 
 
 def tag_list(*, kind: str = "") -> list[Tag]:

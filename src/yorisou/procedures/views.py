@@ -118,11 +118,16 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
             "target_quarter": current.target_quarter,
             "status": current.status,
             "done_on": current.done_on,
+            "owner": current.owner_id,
         }
         if current
         else {"is_candidate": True, "status": "not_started"}
     )
-    form = TriageForm(request.POST or None, initial=initial)
+    form = TriageForm(
+        request.POST or None,
+        initial=initial,
+        owners=selectors.owner_choices(procedure=procedure),
+    )
     if request.method == "POST":
         if not can_triage:
             raise PermissionDenied
@@ -138,7 +143,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
                     reason_text=data["reason_text"],
                     target_fy=data["target_fy"],
                     target_quarter=data["target_quarter"] or 0,
-                    owner=current.owner if current else None,
+                    owner=data["owner"],
                     status=data["status"],
                     done_on=data["done_on"],
                 )

@@ -44,7 +44,9 @@ def test_catalogue_detail_and_edit_pages(client, catalogue, officer, staff_user)
     assert response.status_code == 403
 
 
-def test_triage_from_the_detail_page_changes_the_funnel(client, catalogue, officer):
+def test_triage_from_the_detail_page_changes_the_funnel(
+    client, catalogue, officer, staff_user
+):
     client.force_login(officer)
     services.candidates_select(actor=officer, fiscal_year=2022, min_cases=400)
     url = reverse("procedures:detail", kwargs={"code": "B"})
@@ -62,13 +64,12 @@ def test_triage_from_the_detail_page_changes_the_funnel(client, catalogue, offic
             "target_fy": "2024",
             "target_quarter": "2",
             "status": "coordinating",
+            "owner": staff_user.pk,
         },
     )
     assert ok.status_code == 302
-    assert (
-        TriageDecision.objects.get(procedure__code="B", is_current=True).status
-        == "coordinating"
-    )
+    decision = TriageDecision.objects.get(procedure__code="B", is_current=True)
+    assert (decision.status, decision.owner) == ("coordinating", staff_user)
     funnel = client.get(reverse("procedures:funnel")).content.decode()
     row = re.search(r'data-step="start_now">.*?data-col="procedures">(\d+)<', funnel)
     assert row is not None and row.group(1) == "1"
