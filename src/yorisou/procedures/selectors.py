@@ -269,7 +269,7 @@ def funnel(
     coverage of the national 26 procedures and the procedures with the highest
     online share. A fixed number of queries whatever the catalogue's size."""
     _require_staff(actor)
-    year = fiscal_year or latest_fiscal_year() or 0
+    year = fiscal_year or funnel_default_year() or 0
     procedures = filters.apply(Procedure.objects.all())
     filtered = filters != ProcedureFilter()
     all_stage = Stage("all", procedures=procedures.count())
@@ -380,6 +380,22 @@ def funnel(
         roadmap=roadmap,
         national_26=national_26,
         top_online=top_online,
+    )
+
+
+def funnel_default_year() -> int | None:
+    """The year whose cases the funnel shows by default: the year the latest
+    candidate selection was based on (the triage compares with it), else the
+    latest year with volumes."""
+    selection = CandidateSelection.objects.order_by("-created_at").first()
+    return selection.fiscal_year if selection else latest_fiscal_year()
+
+
+def volume_years() -> list[int]:
+    """Fiscal years that have volumes, newest first."""
+    return sorted(
+        ProcedureVolume.objects.values_list("fiscal_year", flat=True).distinct(),
+        reverse=True,
     )
 
 

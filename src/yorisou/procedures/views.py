@@ -252,7 +252,16 @@ def triage(request: HttpRequest) -> HttpResponse:
 def funnel(request: HttpRequest) -> HttpResponse:
     """オンライン化の状況: the funnel, the roadmap burn-up, national coverage."""
     form = _filter_form(request)
-    result = selectors.funnel(actor=request.user, filters=_filters(form))
+    years = selectors.volume_years()
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = 0
+    result = selectors.funnel(
+        actor=request.user,
+        fiscal_year=year if year in years else None,
+        filters=_filters(form),
+    )
     stages = [
         ("all", _("All procedures"), result.all),
         ("candidates", _("Priority candidates"), result.candidates),
@@ -298,6 +307,7 @@ def funnel(request: HttpRequest) -> HttpResponse:
             "stages": stages,
             "chart": chart,
             "burnup": burnup,
+            "years": years,
         },
     )
 
