@@ -33,6 +33,14 @@ SHOTS = [
         False,
         "ja",
     ),
+    ("procedures-funnel.png", "reformoffice", "/procedures/funnel/", False, "ja"),
+    (
+        "procedures-search-mobile.png",
+        "procedures",
+        "/procedures/?q=じどうてあて",
+        True,
+        "ja",
+    ),
     (
         "reform-report-mobile.png",
         "reformlead",

@@ -77,6 +77,17 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "year": year,
             "query": query,
+            "filtered": any(
+                request.GET.get(name)
+                for name in (
+                    "bureau",
+                    "tag",
+                    "kind",
+                    "national",
+                    "triage_class",
+                    "status",
+                )
+            ),
             "params": params.urlencode(),
             "can_create": selectors.can_edit_procedure(request.user, None),
         },
