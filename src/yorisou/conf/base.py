@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "yorisou.accounts",
     "yorisou.reforms",
     "yorisou.procedures",
+    "yorisou.reports",
     "yorisou.api",
 ]
 

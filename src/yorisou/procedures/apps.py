@@ -8,4 +8,4 @@ class ProceduresConfig(AppConfig):
     verbose_name = _("Procedure inventory")
 
     def ready(self) -> None:
-        from yorisou.procedures import demo, navigation  # noqa: F401  (registries)
+        from yorisou.procedures import demo, navigation, report_sections  # noqa: F401

@@ -8,4 +8,4 @@ class ReformsConfig(AppConfig):
     verbose_name = _("Reform plan")
 
     def ready(self) -> None:
-        from yorisou.reforms import demo, navigation  # noqa: F401  (registries)
+        from yorisou.reforms import demo, navigation, report_sections  # noqa: F401

@@ -362,6 +362,12 @@ class ReportingPeriod(models.Model):
         default=False,
         help_text=_("A closed period takes no more reports or changes."),
     )
+    closed_at = models.DateTimeField(
+        _("closed at"),
+        null=True,
+        blank=True,
+        help_text=_("Reports on the period show what was approved at this moment."),
+    )
 
     class Meta:
         verbose_name = _("reporting period")

@@ -912,3 +912,25 @@ def series_list(*, actor: Any, plan: Plan) -> QuerySet[Series]:
         .annotate(point_count=Count("points"))
         .order_by("sort_order", "code")
     )
+
+
+def approved_statuses_as_of(
+    *, actor: Any, plan: Plan, period: ReportingPeriod, at: Any
+) -> dict[int, tuple[str, str, int | None]]:
+    """Period-exact statuses: for every item, the status, reason and progress as
+    last approved at or before ``at`` (from the append-only history), so a report
+    on a past period shows what was approved then, even if it changed later."""
+    _require_reader(actor, plan)
+    events = (
+        StatusReportEvent.objects.filter(
+            report__period=period,
+            report__item__plan=plan,
+            to_state=ReportState.APPROVED,
+            created_at__lte=at,
+        )
+        .order_by("report_id", "seq")
+        .values_list("report__item_id", "status", "reason", "progress")
+    )
+    return {
+        item: (status, reason, progress) for item, status, reason, progress in events
+    }

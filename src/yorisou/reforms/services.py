@@ -379,13 +379,16 @@ def period_save(
                 "ends_on": ends_on,
                 "deadline": deadline or default_deadline(ends_on),
                 "is_closed": is_closed,
+                "closed_at": timezone.now() if is_closed else None,
             },
         )
         before = {} if created else audit.snapshot(period, fields)
         if not created:
             period.deadline = deadline or period.deadline
+            if is_closed and not period.is_closed:
+                period.closed_at = timezone.now()
             period.is_closed = is_closed
-            period.save(update_fields=fields)
+            period.save(update_fields=[*fields, "closed_at"])
         changes = audit.diff(before, audit.snapshot(period, fields))
         if created or changes:
             audit.record(

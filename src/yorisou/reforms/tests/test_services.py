@@ -554,3 +554,15 @@ def test_a_closed_period_takes_no_review_either(plan, lead, office):
             step()
     report.refresh_from_db()
     assert report.state == ReportState.SUBMITTED
+
+
+def test_closing_a_period_records_when(plan, office):
+    period = services.period_save(
+        actor=office, plan=plan["plan"], code="FY2022", is_closed=True
+    )
+    assert period.is_closed and period.closed_at is not None
+    first = period.closed_at
+    period = services.period_save(
+        actor=office, plan=plan["plan"], code="FY2022", is_closed=True
+    )
+    assert period.closed_at == first  # closing again keeps the moment
