@@ -288,9 +288,9 @@ class IndicatorSection(ReportSection):
                         formats=[
                             None,
                             None,
-                            "#,##0.0##",
-                            "#,##0.0##",
-                            "#,##0.0##",
+                            "#,##0.###",
+                            "#,##0.###",
+                            "#,##0.###",
                             None,
                         ],
                     )

@@ -9,6 +9,7 @@ import xlsxwriter
 from yorisou.reports.content import Report, Table
 
 _BAD = re.compile(r"[\[\]:*?/\\]")
+_OPTIONAL_DECIMALS = re.compile(r"\.0*#")
 
 
 def _sheet_name(title: str, used: set[str]) -> str:
@@ -57,6 +58,9 @@ def render_xlsx(report: Report) -> bytes:
             for r, row in enumerate(table.rows, start=2):
                 for col, value in enumerate(row):
                     pattern = table.formats[col] if col < len(table.formats) else None
+                    if pattern and _OPTIONAL_DECIMALS.search(pattern):
+                        # Excel prints "2,248." for "#,##0.###": let it choose.
+                        pattern = "General"
                     if value is None:
                         continue
                     if isinstance(value, (int, float)) or hasattr(value, "as_tuple"):

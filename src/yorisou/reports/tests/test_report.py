@@ -160,3 +160,49 @@ def test_funnel_page_states_the_roadmap(demo):
     page = next(p for p in content.pages if p.charts and p.charts[0].kind == "bar")
     text = " ".join(page.paragraphs)
     assert "69" in text and "45" in text and "24" in text and "FY2024" in text
+
+
+def test_pptx_and_pdf_reports_show_the_seed_figures(demo, tmp_path):
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    pptx_path, pdf_path = tmp_path / "report.pptx", tmp_path / "report.pdf"
+    for fmt, path in (("pptx", pptx_path), ("pdf", pdf_path)):
+        call_command(
+            "report",
+            "--format",
+            fmt,
+            "--output",
+            str(path),
+            "--period",
+            "FY2022",
+            stdout=io.StringIO(),
+        )
+    deck = Presentation(str(pptx_path))
+    cells: list[str] = []
+    charts = []
+    notes = []
+    for slide in deck.slides:
+        notes.append(slide.notes_slide.notes_text_frame.text)
+        for shape in slide.shapes:
+            if shape.has_table:
+                cells.extend(
+                    cell.text for row in shape.table.rows for cell in row.cells
+                )
+            if shape.has_chart:
+                charts.append(shape.chart)
+    assert cells[cells.index("108") : cells.index("108") + 3] == ["108", "29", "137"]
+    assert "2,248" in cells and "2,359" in cells and "2,430" in cells
+    assert "4,000,000" in cells and "2,200,000" in cells and "55.0%" in cells
+    rates = {
+        tuple(round(v, 2) for v in series.values)
+        for chart in charts
+        for plot in chart.plots
+        for series in plot.series
+    }
+    assert (46.1, 57.9, 89.33) in rates and (34.0, 49.2, 70.95) in rates
+    assert (81.0, 73.0, 48.0) in rates and (19.0, 27.0, 52.0) in rates
+    assert any("FY2022" in note or "令和4年度" in note for note in notes)
+    text = "".join(page.extract_text() for page in PdfReader(str(pdf_path)).pages)
+    for figure in ("108", "137", "2,248", "2,430", "89.33", "4,000,000"):
+        assert figure in text, figure
