@@ -13,6 +13,7 @@ urlpatterns = [
     path("core/", include("yorisou.core.urls")),
     path("reforms/", include("yorisou.reforms.urls")),
     path("procedures/", include("yorisou.procedures.urls")),
+    path("reports/", include("yorisou.reports.urls")),
     path("api/", include("yorisou.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),

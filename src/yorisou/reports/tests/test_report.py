@@ -206,3 +206,49 @@ def test_pptx_and_pdf_reports_show_the_seed_figures(demo, tmp_path):
     text = "".join(page.extract_text() for page in PdfReader(str(pdf_path)).pages)
     for figure in ("108", "137", "2,248", "2,430", "89.33", "4,000,000"):
         assert figure in text, figure
+
+
+def test_report_screen_builds_keeps_and_serves_the_file(
+    demo, client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from yorisou.accounts.models import User
+    from yorisou.core.models import AuditEvent
+    from yorisou.reports.models import GeneratedReport
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(User.objects.get(username="reformlead"))
+    page = client.get(reverse("reports:list", kwargs={"plan": "city-hall-reform"}))
+    assert page.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("reports:request", kwargs={"plan": "city-hall-reform"}),
+            {"period": "FY2022", "format": "xlsx"},
+        )
+    assert response.status_code == 302
+    generated = GeneratedReport.objects.get()
+    assert (generated.state, generated.period.code, generated.created_by.username) == (
+        "done",
+        "FY2022",
+        "reformlead",
+    )
+    download = client.get(reverse("reports:download", kwargs={"pk": generated.pk}))
+    assert download.status_code == 200
+    workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert any(
+        list(row[:3]) == [108, 29, 137]
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows(values_only=True)
+    )
+    assert AuditEvent.objects.filter(action="reports.report.download").count() == 1
+    bad = client.post(
+        reverse("reports:request", kwargs={"plan": "city-hall-reform"}),
+        {"period": "FY2022", "format": "docx"},
+    )
+    assert bad.status_code == 302 and GeneratedReport.objects.count() == 1
+    client.force_login(User.objects.get(username="citizen"))
+    assert (
+        client.get(reverse("reports:download", kwargs={"pk": generated.pk})).status_code
+        == 403
+    )

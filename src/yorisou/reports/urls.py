@@ -1,0 +1,13 @@
+"""URLs of the report generator (namespace ``reports``)."""
+
+from django.urls import path
+
+from yorisou.reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("plans/<slug:plan>/", views.report_list, name="list"),
+    path("plans/<slug:plan>/request/", views.report_request, name="request"),
+    path("<int:pk>/download/", views.report_download, name="download"),
+]
