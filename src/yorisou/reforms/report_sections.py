@@ -246,6 +246,62 @@ class PillarDetailsSection(ReportSection):
         return pages
 
 
+@sections.register("reforms.items")
+class ItemsSection(ReportSection):
+    """Every action item with its approved status (the full list is in the
+    Excel version; slides and PDF pages show the first rows)."""
+
+    title = "All action items"
+    order = 35
+
+    def pages(self, context: SectionContext) -> list[Page]:
+        statuses = _statuses(context)
+        if not statuses:
+            return []
+        rows: list[list[Any]] = []
+        for code, name, pillar, bureau, item_id in (
+            ActionItem.objects.filter(plan=context.plan)
+            .order_by("sort_order", "code")
+            .values_list(
+                "code", "name", "initiative__pillar__code", "bureau__name", "id"
+            )
+        ):
+            status, reason, progress = statuses.get(item_id, ("", "", None))
+            rows.append(
+                [
+                    code,
+                    name,
+                    pillar,
+                    bureau,
+                    str(Status(status).label) if status else _("Not reported"),
+                    progress,
+                    reason,
+                ]
+            )
+        return [
+            Page(
+                title=_("All action items and their status"),
+                tables=[
+                    Table(
+                        title=_("Action items with statuses"),
+                        columns=[
+                            _("Code"),
+                            context.plan.label("item"),
+                            context.plan.label("pillar"),
+                            _("Bureau"),
+                            _("Status"),
+                            _("Progress (%)"),
+                            _("Reason"),
+                        ],
+                        rows=rows,
+                        formats=[None, None, None, None, None, "0", None],
+                    )
+                ],
+                notes=_source(context),
+            )
+        ]
+
+
 @sections.register("reforms.indicators")
 class IndicatorSection(ReportSection):
     """The verification indicators: baseline, latest, target and judgement."""
