@@ -1,6 +1,7 @@
 """Forms of the core app."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from yorisou.core.selectors import AuditFilter
@@ -36,3 +37,15 @@ class SiteConfigurationForm(forms.Form):
     require_staff_two_factor = forms.BooleanField(
         label=_("Require two-factor sign-in (TOTP) for all staff"), required=False
     )
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ``ValidationError`` on a form: field errors beside their
+    fields (unknown fields as form errors), plain messages at the top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for one in errors:
+                form.add_error(field if field in form.fields else None, one)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from yorisou.accounts.models import OrgUnit
+from yorisou.core.forms import add_service_errors
 from yorisou.core.tabular import TabularFormatError
 from yorisou.procedures import search, selectors, services
 from yorisou.procedures import survey as survey_io
@@ -101,16 +102,6 @@ def _procedure(request: HttpRequest, code: str) -> Procedure:
         raise Http404 from None
 
 
-def _add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for one in errors:
-                form.add_error(field if field in form.fields else None, one)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
-
-
 @login_required
 def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     """One procedure: its facts, volumes per year and channel, BPR decision and
@@ -159,7 +150,7 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
                     done_on=data["done_on"],
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("The decision was saved."))
                 return redirect("procedures:detail", code=procedure.code)
@@ -208,7 +199,7 @@ def procedure_edit(request: HttpRequest, code: str = "") -> HttpResponse:
                 tags=form.cleaned_data["tags"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Saved: %(name)s") % {"name": obj})
             return redirect("procedures:detail", code=obj.code)
@@ -234,7 +225,7 @@ def triage(request: HttpRequest) -> HttpResponse:
                 actor=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,

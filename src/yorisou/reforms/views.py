@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from yorisou.core.forms import add_service_errors
 from yorisou.core.tabular import TabularFormatError
 from yorisou.reforms import selectors, services, transfer
 from yorisou.reforms.constants import ReportState, Status
@@ -313,7 +314,7 @@ def item_detail(request: HttpRequest, plan: str, code: str) -> HttpResponse:
         try:
             done = _item_post(request, item, action, schedule_form, milestone_form)
         except ValidationError as error:
-            _add_errors(
+            add_service_errors(
                 schedule_form if action.startswith("schedule") else milestone_form,
                 error,
             )
@@ -447,7 +448,7 @@ def report_edit(
                 messages.success(request, _("The draft was saved."))
             return redirect(_next(request, item_url(item)))
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
     return render(
         request,
         "reforms/report_form.html",
@@ -475,16 +476,6 @@ def _next(request: HttpRequest, default: str) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return target if safe and target.startswith("/") else default
-
-
-def _add_errors(form: Any, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for one in errors:
-                form.add_error(field if field in form.fields else None, one)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 _ACTIONS: dict[str, Callable[..., Any]] = {
@@ -629,7 +620,7 @@ def indicator_detail(request: HttpRequest, plan: str, code: str) -> HttpResponse
                     actor=request.user, indicator=row.indicator, **form.cleaned_data
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("The value was saved."))
                 return redirect(request.path)
@@ -661,7 +652,7 @@ def series_detail(request: HttpRequest, plan: str, code: str) -> HttpResponse:
                 actor=request.user, series=series, origin="manual", **form.cleaned_data
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The value was saved."))
             return redirect(request.path)
@@ -772,7 +763,7 @@ def structure_edit(
             else:
                 _SAVERS[kind](request.user, obj, instance is None)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Saved: %(name)s") % {"name": obj})
             return redirect("reforms:structure", plan=found.code)
@@ -802,7 +793,7 @@ def plan_edit(request: HttpRequest, plan: str = "") -> HttpResponse:
                 actor=request.user, plan=form.save(commit=False), created=found is None
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Saved: %(name)s") % {"name": saved})
             return redirect("reforms:dashboard", plan=saved.code)
@@ -820,7 +811,7 @@ def period_list(request: HttpRequest, plan: str) -> HttpResponse:
         try:
             services.period_save(actor=request.user, plan=found, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("The period was saved."))
             return redirect(request.path)
