@@ -4,6 +4,7 @@ the online-ization funnel and the roadmap of ① procedures."""
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yorisou.procedures import selectors
 from yorisou.procedures.constants import TriageClass, TriageStatus
@@ -15,7 +16,10 @@ from yorisou.reports.registry import ReportSection, SectionContext, sections
 class FunnelSection(ReportSection):
     """全手続 → 優先候補 → ①②③, with cases and shares, and the roadmap."""
 
-    title = "Putting procedures online"
+    title = gettext_lazy("Putting procedures online")
+    description = gettext_lazy(
+        "The online-ization funnel of the procedure inventory and the roadmap."
+    )
     order = 70
 
     def pages(self, context: SectionContext) -> list[Page]:

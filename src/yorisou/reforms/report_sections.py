@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yorisou.reforms import selectors
 from yorisou.reforms.constants import Judgement, Status
@@ -53,7 +54,8 @@ def _source(context: SectionContext) -> str:
 class StageGoalSection(ReportSection):
     """The goal of the stage the period falls in (ステージの目標)."""
 
-    title = "Stage goal"
+    title = gettext_lazy("Stage goal")
+    description = gettext_lazy("The goal of the current stage and its years.")
     order = 10
 
     def pages(self, context: SectionContext) -> list[Page]:
@@ -85,7 +87,11 @@ class StageGoalSection(ReportSection):
 class ProgressSection(ReportSection):
     """計画通り / 一部変更・遅れ / 合計, overall and per promotion item."""
 
-    title = "Progress"
+    title = gettext_lazy("Progress")
+    description = gettext_lazy(
+        "Counts of action items on plan and changed or delayed, overall and per "
+        "promotion item, with a chart."
+    )
     order = 20
 
     def pages(self, context: SectionContext) -> list[Page]:
@@ -188,7 +194,10 @@ class ProgressSection(ReportSection):
 class PillarDetailsSection(ReportSection):
     """Per promotion item: the action items not on plan and their reasons."""
 
-    title = "Items not on plan"
+    title = gettext_lazy("Items not on plan")
+    description = gettext_lazy(
+        "For each promotion item, the action items not on plan and their reasons."
+    )
     order = 30
 
     def pages(self, context: SectionContext) -> list[Page]:
@@ -251,7 +260,10 @@ class ItemsSection(ReportSection):
     """Every action item with its approved status (the full list is in the
     Excel version; slides and PDF pages show the first rows)."""
 
-    title = "All action items"
+    title = gettext_lazy("All action items")
+    description = gettext_lazy(
+        "Every action item with its status (the full list in Excel)."
+    )
     order = 35
 
     def pages(self, context: SectionContext) -> list[Page]:
@@ -306,7 +318,10 @@ class ItemsSection(ReportSection):
 class IndicatorSection(ReportSection):
     """The verification indicators: baseline, latest, target and judgement."""
 
-    title = "Verification indicators"
+    title = gettext_lazy("Verification indicators")
+    description = gettext_lazy(
+        "Baseline, latest value and target of each indicator with its judgement."
+    )
     order = 40
 
     def pages(self, context: SectionContext) -> list[Page]:
@@ -417,7 +432,10 @@ def _series_page(
 class MyNumberSection(ReportSection):
     """My Number card application and acquisition rates."""
 
-    title = "My Number card"
+    title = gettext_lazy("My Number card")
+    description = gettext_lazy(
+        "Application and holding rates of the My Number card, city and country."
+    )
     order = 50
 
     def pages(self, context: SectionContext) -> list[Page]:
@@ -433,7 +451,10 @@ class MyNumberSection(ReportSection):
 class CertificatesSection(ReportSection):
     """Certificates issued at the counter and at convenience stores."""
 
-    title = "Certificates"
+    title = gettext_lazy("Certificates")
+    description = gettext_lazy(
+        "Shares of certificates issued at counters and at convenience stores."
+    )
     order = 60
 
     def pages(self, context: SectionContext) -> list[Page]:

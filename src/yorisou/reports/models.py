@@ -53,3 +53,30 @@ class GeneratedReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id} {self.fmt} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ReportLayout(models.Model):
+    """The sections a plan's report shows, in its chosen order (報告書の構成).
+
+    Without a layout a report shows every registered section in its default order.
+    """
+
+    plan = models.OneToOneField(
+        "reforms.Plan", on_delete=models.CASCADE, related_name="report_layout"
+    )
+    sections = models.JSONField(_("sections"), default=list)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("report layout")
+        verbose_name_plural = _("report layouts")
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}: {', '.join(self.sections)}"

@@ -1,5 +1,5 @@
 """The report-section registry: every app contributes sections; a plan chooses
-which and in what order (``Plan.report_sections``, default: all in order)."""
+which and in what order (``reports.ReportLayout``; default: all, by ``order``)."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +20,8 @@ class SectionContext:
 class ReportSection:
     """A part of the report contributed by an app (a small class, registered)."""
 
-    title: str = ""
+    title: Any = ""  # a lazy translation: shown when a plan chooses its sections
+    description: Any = ""
     order: int = 100
 
     def pages(self, context: SectionContext) -> list[Page]:
@@ -35,6 +36,6 @@ def ordered_sections(
 ) -> list[tuple[str, type[ReportSection]]]:
     """The registered sections, in the plan's chosen order or by ``order``."""
     every = dict(sections)
-    if chosen:
+    if chosen is not None:
         return [(key, every[key]) for key in chosen if key in every]
     return sorted(every.items(), key=lambda pair: (pair[1].order, pair[0]))

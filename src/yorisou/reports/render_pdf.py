@@ -145,9 +145,31 @@ def _data_table(
         else:
             widths.append(None)
     fixed = sum(w for w in widths if w is not None)
-    flexible = widths.count(None)
-    rest = max(width - fixed, 60.0 * flexible) / flexible if flexible else 0.0
-    col_widths = [rest if w is None else w for w in widths]
+    flexible = [c for c in range(n_cols) if widths[c] is None]
+    rest = max(width - fixed, 60.0 * len(flexible))
+    # Text columns get the room in proportion to their longest text (a reason
+    # column wider than a code column), none narrower than 60 points.
+    natural = {
+        c: min(
+            max(
+                [pdfmetrics.stringWidth(t[c], FONT, 9) for t in texts]
+                + [pdfmetrics.stringWidth(header[c], FONT, 9), 1.0]
+            )
+            + 12,
+            rest,
+        )
+        for c in flexible
+    }
+    total = sum(natural.values()) or 1.0
+    share = {c: max(60.0, rest * natural[c] / total) for c in flexible}
+    if flexible and sum(natural.values()) <= rest:
+        # everything fits on one line: natural widths, the slack to the last
+        share = dict(natural)
+        share[flexible[-1]] += rest - sum(natural.values())
+    given = sum(share.values())
+    if given > rest:  # the 60-point floor took too much: scale back to the room
+        share = {c: w * rest / given for c, w in share.items()}
+    col_widths = [share[c] if w is None else w for c, w in enumerate(widths)]
     data: list[list[Any]] = [[Paragraph(_escape(h), styles["head"]) for h in header]]
     for row_texts in texts:
         data.append(
@@ -199,6 +221,16 @@ def _label_format(pattern: str) -> Callable[[float], str]:
     return fmt
 
 
+def _fit(text: str, room: float, size: float) -> str:
+    """``text`` cut with an ellipsis to fit ``room`` points (the data table beside
+    the chart has the full label)."""
+    if pdfmetrics.stringWidth(text, FONT, size) <= room:
+        return text
+    while text and pdfmetrics.stringWidth(text + "…", FONT, size) > room:
+        text = text[:-1]
+    return text + "…"
+
+
 def _chart_drawing(chart: Chart, width: float, height: float) -> Drawing:
     drawing = Drawing(width, height)
     title = chart.title + (f"（{chart.unit}）" if chart.unit else "")
@@ -225,6 +257,8 @@ def _chart_drawing(chart: Chart, width: float, height: float) -> Drawing:
         # First category at the top.
         categories = categories[::-1]
         data = [values[::-1] for values in data]
+        room = width * 0.4 - 8
+        categories = [_fit(c, room, 8) for c in categories]
         label_w = max([pdfmetrics.stringWidth(c, FONT, 8) for c in categories] + [20])
         plot.x = min(label_w + 8, width * 0.4)
         plot.categoryAxis.style = "stacked"

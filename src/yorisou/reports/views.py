@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -42,6 +43,9 @@ def report_list(request: HttpRequest, plan: str) -> HttpResponse:
             "pending": pending,
             "periods": reform_selectors.period_list(plan=found),
             "formats": services.FORMATS,
+            "layout": selectors.report_layout(plan=found),
+            "layout_editable": selectors.report_layout_editable(actor=request.user),
+            "layout_errors": [],
         },
     )
 
@@ -87,3 +91,41 @@ def report_download(request: HttpRequest, pk: int) -> FileResponse:
         as_attachment=True,
         filename=(generated.file.name or "report").rsplit("/", 1)[-1],
     )
+
+
+def _chosen_from_post(request: HttpRequest) -> list[str]:
+    """The included sections ordered by the positions typed in (blank: at the end,
+    in the order shown)."""
+    included = request.POST.getlist("include")
+    shown = request.POST.getlist("shown")
+    ranked = []
+    for index, key in enumerate(shown):
+        if key not in included:
+            continue
+        raw = request.POST.get(f"position-{key}", "").strip()
+        try:
+            position = float(raw) if raw else float("inf")
+        except ValueError:
+            position = float("inf")
+        ranked.append((position, index, key))
+    return [key for _position, _index, key in sorted(ranked)]
+
+
+@login_required
+@require_POST
+def report_layout(request: HttpRequest, plan: str) -> HttpResponse:
+    """Choose which sections the plan's report shows and in what order."""
+    found = _plan(request, plan)
+    try:
+        if request.POST.get("action") == "reset":
+            services.report_layout_reset(actor=request.user, plan=found)
+        else:
+            services.report_layout_save(
+                actor=request.user, plan=found, chosen=_chosen_from_post(request)
+            )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The contents of the report were saved."))
+    return redirect(f"{reverse('reports:list', kwargs={'plan': found.code})}#layout")

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from yorisou.core.permissions import SYSTEM
 from yorisou.reforms.models import Plan
 from yorisou.reforms.selectors import period_default, period_list
+from yorisou.reports.registry import sections
 from yorisou.reports.services import FORMATS, report_generate
 
 
@@ -21,6 +22,10 @@ class Command(BaseCommand):
             "--plan", help="plan code (default: the only or newest plan)"
         )
         parser.add_argument("--period", help="period code, e.g. FY2022")
+        parser.add_argument(
+            "--sections",
+            help="comma-separated section ids in order (default: the plan's choice)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         plans = Plan.objects.order_by("-end_fy", "code")
@@ -42,8 +47,17 @@ class Command(BaseCommand):
                 )
         else:
             period = period_default(periods, plan=plan)
+        chosen = None
+        if options["sections"]:
+            chosen = [k.strip() for k in options["sections"].split(",") if k.strip()]
+            unknown = [key for key in chosen if key not in sections]
+            if unknown or not chosen:
+                known = ", ".join(key for key, _section in sections)
+                raise CommandError(
+                    f"Unknown section {', '.join(unknown) or '-'} (known: {known})."
+                )
         content = report_generate(
-            actor=SYSTEM, plan=plan, period=period, fmt=options["format"]
+            actor=SYSTEM, plan=plan, period=period, fmt=options["format"], chosen=chosen
         )
         Path(options["output"]).write_bytes(content)
         self.stdout.write(
