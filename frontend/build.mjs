@@ -16,6 +16,8 @@ const files = [
   ["chart.js/dist/chart.umd.min.js", "chartjs/chart.umd.min.js"],
   ["chart.js/dist/chart.umd.min.js.map", "chartjs/chart.umd.min.js.map"],
   ["chart.js/LICENSE.md", "chartjs/LICENSE.md"],
+  ["json-logic-js/logic.js", "json-logic-js/logic.js"],
+  ["json-logic-js/LICENSE", "json-logic-js/LICENSE"],
   ["swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"],
   ["swagger-ui-dist/swagger-ui.css.map", "swagger-ui/swagger-ui.css.map"],
   ["swagger-ui-dist/swagger-ui-bundle.js.map", "swagger-ui/swagger-ui-bundle.js.map"],

@@ -14,7 +14,9 @@ urlpatterns = [
     path("reforms/", include("yorisou.reforms.urls")),
     path("procedures/", include("yorisou.procedures.urls")),
     path("reports/", include("yorisou.reports.urls")),
+    path("applications/", include("yorisou.eforms.urls")),
     path("api/", include("yorisou.api.urls")),
+    path("demo-idp/", include("yorisou.devidp.urls")),  # empty unless installed
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),
     # The administration screens use Yorisou's own sign-in (throttled, 2FA).

@@ -76,6 +76,12 @@ class User(AbstractUser):
         help_text=_("The section (課) a member of staff belongs to."),
     )
     is_sample = models.BooleanField(_("sample data"), default=False)
+    email_verified_at = models.DateTimeField(
+        _("email verified at"),
+        null=True,
+        blank=True,
+        help_text=_("When the owner confirmed the email address by its link."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -126,3 +132,46 @@ class RoleAssignment(models.Model):
     def __str__(self) -> str:
         scope = self.org_unit.display_name if self.org_unit else _("city-wide")
         return f"{self.get_role_display()} ({scope})"
+
+
+class VerifiedIdentity(models.Model):
+    """A person proven by a sign-in provider (本人確認済みの身元), for example with the
+    My Number card through the Digital Agency's デジタル認証アプリ.
+
+    One row per (issuer, subject): the provider's stable id of the person. It holds
+    the 基本4情報 (name, address, date of birth, gender) as last received, so forms
+    can be prefilled and shown as verified. Never the My Number itself.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="verified_identities",
+        verbose_name=_("user"),
+    )
+    provider = models.CharField(_("sign-in provider"), max_length=40)
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    name_kana = models.CharField(_("name (kana)"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=500, blank=True)
+    birthdate = models.DateField(_("date of birth"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=20, blank=True)
+    verified_at = models.DateTimeField(_("verified at"))
+    last_used_at = models.DateTimeField(_("last used at"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("verified identity")
+        verbose_name_plural = _("verified identities")
+        ordering = ["-last_used_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"],
+                name="accounts_verifiedidentity_unique_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Deliberately no personal data: this string reaches the audit trail.
+        return f"{self.provider} #{self.pk}"

@@ -1,10 +1,20 @@
-"""Reads of the accounts app: the organisation tree, users, roles."""
+"""Reads of the accounts app: the organisation tree, users, roles, and how sure
+the current session is of who the person is (assurance, verified claims)."""
 
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from yorisou.accounts.models import OrgUnit, RoleAssignment, User
+from yorisou.accounts.constants import (
+    ASSURANCE_ACCOUNT,
+    ASSURANCE_LEVELS,
+    ASSURANCE_MYNUMBER,
+    ASSURANCE_NONE,
+    SESSION_ASSURANCE,
+    SESSION_IDENTITY,
+)
+from yorisou.accounts.models import OrgUnit, RoleAssignment, User, VerifiedIdentity
 from yorisou.core import permissions
 from yorisou.core.constants import Role
 
@@ -74,3 +84,65 @@ def users_with_role(*, role: str, covering: OrgUnit | None = None) -> list[User]
         ):
             users[assignment.user.pk] = assignment.user
     return [users[pk] for pk in sorted(users)]
+
+
+def _session_identity(request: HttpRequest) -> VerifiedIdentity | None:
+    """The identity verified by this session's sign-in, if it is the user's."""
+    identity_id = request.session.get(SESSION_IDENTITY)
+    if not identity_id or not request.user.is_authenticated:
+        return None
+    cached: VerifiedIdentity | None = getattr(request, "_yorisou_identity", None)
+    if cached is None or cached.pk != identity_id:
+        cached = VerifiedIdentity.objects.filter(
+            pk=identity_id, user_id=request.user.pk
+        ).first()
+        request._yorisou_identity = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def session_assurance(request: HttpRequest) -> str:
+    """How sure this session is of who the person is (本人確認の水準).
+
+    ``"none"`` when nobody is signed in; ``"mynumber"`` after a sign-in with the
+    My Number card in this session; ``"account"`` for any other sign-in. Compare
+    with :func:`yorisou.accounts.constants.assurance_satisfies`.
+    """
+    if not request.user.is_authenticated:
+        return ASSURANCE_NONE
+    level = request.session.get(SESSION_ASSURANCE)
+    if level == ASSURANCE_MYNUMBER:
+        return ASSURANCE_MYNUMBER if _session_identity(request) else ASSURANCE_ACCOUNT
+    if level in ASSURANCE_LEVELS and level != ASSURANCE_NONE:
+        return str(level)
+    return ASSURANCE_ACCOUNT
+
+
+def verified_claims(*, actor: Any, request: HttpRequest) -> dict[str, str]:
+    """The 基本4情報 proven in THIS session (by the My Number card), else ``{}``.
+
+    ``{"name", "address", "birthdate" (YYYY-MM-DD or ""), "gender"}``, for forms to
+    prefill and mark as verified. Only the signed-in person may read their own.
+    """
+    if (
+        actor is None
+        or not getattr(actor, "is_authenticated", False)
+        or actor.pk != request.user.pk
+        or session_assurance(request) != ASSURANCE_MYNUMBER
+    ):
+        return {}
+    identity = _session_identity(request)
+    if identity is None:
+        return {}
+    return {
+        "name": identity.name,
+        "address": identity.address,
+        "birthdate": identity.birthdate.isoformat() if identity.birthdate else "",
+        "gender": identity.gender,
+    }
+
+
+def verified_identity_list(*, actor: Any, user: User) -> QuerySet[VerifiedIdentity]:
+    """The identities linked to ``user``: their own, or anyone's for administrators."""
+    if actor.pk != user.pk:
+        permissions.require_role(actor, Role.SYSTEM_ADMIN)
+    return VerifiedIdentity.objects.filter(user=user).order_by("-last_used_at")

@@ -8,6 +8,16 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("signup/", views.signup, name="signup"),
+    path("signup/sent/", views.signup_done, name="signup_done"),
+    path("signup/resend/", views.signup_resend, name="signup_resend"),
+    path("signup/verify/<str:token>/", views.signup_verify, name="signup_verify"),
+    path("signin/<slug:provider_id>/start/", views.signin_start, name="signin_start"),
+    path(
+        "signin/<slug:provider_id>/callback/",
+        views.signin_callback,
+        name="signin_callback",
+    ),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -8,6 +8,11 @@ from rest_framework.routers import DefaultRouter
 
 from yorisou.accounts.api.views import MeView, OrgUnitViewSet, UserViewSet
 from yorisou.core.api.views import AuditEventViewSet
+from yorisou.eforms.api.views import (
+    ApplicationViewSet,
+    FormViewSet,
+    OfficeApplicationViewSet,
+)
 from yorisou.reforms.api.views import (
     ActionItemViewSet,
     IndicatorViewSet,
@@ -27,6 +32,11 @@ router.register("reform-items", ActionItemViewSet, basename="reform-item")
 router.register("reform-reports", StatusReportViewSet, basename="reform-report")
 router.register("reform-indicators", IndicatorViewSet, basename="reform-indicator")
 router.register("reform-series", SeriesViewSet, basename="reform-series")
+router.register("forms", FormViewSet, basename="form")
+router.register("applications", ApplicationViewSet, basename="application")
+router.register(
+    "office/applications", OfficeApplicationViewSet, basename="office-application"
+)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -46,6 +46,28 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _field_encryption_keys() -> list[str]:
+    """Fernet keys for values encrypted at rest (My Number): newest first, older
+    keys still decrypt. From ``FIELD_ENCRYPTION_KEYS``, else one kept in ``var/``
+    (embedded use; production refuses to start without the variable)."""
+    keys = env_list("FIELD_ENCRYPTION_KEYS", [])
+    if keys:
+        return keys
+    key_file = VAR_DIR / "field_encryption_key"
+    if key_file.exists():
+        return [key_file.read_text().strip()]
+    from cryptography.fernet import Fernet
+
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode()
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return [key]
+
+
+FIELD_ENCRYPTION_KEYS = _field_encryption_keys()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 # The address staff use to reach Yorisou, for links in emails sent by tasks.
@@ -74,6 +96,7 @@ INSTALLED_APPS = [
     "yorisou.reforms",
     "yorisou.procedures",
     "yorisou.reports",
+    "yorisou.eforms",
     "yorisou.api",
 ]
 
@@ -327,6 +350,53 @@ LOGGING: dict[str, Any] = {
         "celery": {"level": "WARNING"},
         "kombu": {"level": "ERROR"},
     },
+}
+
+# Online applications (eforms). Uploaded files live under PRIVATE_FILES_ROOT, outside
+# the web root; only views that check permissions serve them.
+PRIVATE_FILES_ROOT = env_path("PRIVATE_FILES_ROOT", VAR_DIR / "private")
+EFORMS = {
+    "UPLOAD_MAX_BYTES": env_int("EFORMS_UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+    # checked on the content, not only the name
+    "UPLOAD_TYPES": env_list(
+        "EFORMS_UPLOAD_TYPES",
+        ["application/pdf", "image/jpeg", "image/png", "image/heic"],
+    ),
+    # unsubmitted drafts are deleted after this many days
+    "DRAFT_DAYS": env_int("EFORMS_DRAFT_DAYS", 30),
+}
+
+# Sign-in with the My Number card through an OpenID Connect provider (the Digital
+# Agency's デジタル認証アプリ or any provider that speaks the same flow: authorization
+# code, PKCE S256, state and nonce). Off unless MYNUMBER_OIDC_ISSUER is set. In
+# production set MYNUMBER_OIDC_* to the values the Digital Agency registered for the
+# city. An ISSUER starting with "/" means a provider on this site (the demo's).
+MYNUMBER_OIDC: dict[str, Any] = {
+    "ISSUER": env_str("MYNUMBER_OIDC_ISSUER"),
+    "CLIENT_ID": env_str("MYNUMBER_OIDC_CLIENT_ID"),
+    "CLIENT_SECRET": env_str("MYNUMBER_OIDC_CLIENT_SECRET"),
+    "SCOPES": env_str("MYNUMBER_OIDC_SCOPES", "openid name address birthdate gender"),
+    # The callback URL registered with the provider; empty: this site's
+    # /accounts/signin/mynumber/callback/ as the browser reached it.
+    "REDIRECT_URI": env_str("MYNUMBER_OIDC_REDIRECT_URI"),
+    # client_secret_basic, client_secret_post or none
+    "TOKEN_AUTH_METHOD": env_str(
+        "MYNUMBER_OIDC_TOKEN_AUTH_METHOD", "client_secret_basic"
+    ),
+    "TIMEOUT": env_int("MYNUMBER_OIDC_TIMEOUT", 10),  # seconds per call
+    "LEEWAY": env_int("MYNUMBER_OIDC_LEEWAY", 60),  # clock skew allowed, seconds
+}
+# The sample provider (yorisou.devidp, "sample デジタル認証アプリ") for the demo and
+# tests, mounted at /demo-idp/. Never in production (it refuses to start with it).
+YORISOU_DEMO_IDP = env_bool("YORISOU_DEMO_IDP", False)
+DEMO_IDP: dict[str, Any] = {
+    "ISSUER": env_str("YORISOU_DEMO_IDP_ISSUER"),  # empty: this site's /demo-idp
+    "CLIENT_ID": env_str("YORISOU_DEMO_IDP_CLIENT_ID", "yorisou-demo"),
+    "CLIENT_SECRET": env_str("YORISOU_DEMO_IDP_CLIENT_SECRET", "yorisou-demo-secret"),
+    # empty: only this site's own callback URL is accepted
+    "REDIRECT_URIS": env_list("YORISOU_DEMO_IDP_REDIRECT_URIS", []),
+    "CODE_SECONDS": env_int("YORISOU_DEMO_IDP_CODE_SECONDS", 600),
+    "PIN": "1234",
 }
 
 YORISOU = {

@@ -7,6 +7,10 @@ from yorisou.conf.env import env_bool, env_int, env_str
 
 if not env_str("SECRET_KEY"):
     raise ImproperlyConfigured("SECRET_KEY must be set in production")
+if YORISOU_DEMO_IDP:  # noqa: F405
+    raise ImproperlyConfigured("YORISOU_DEMO_IDP (the sample provider) is for demos")
+if not env_str("FIELD_ENCRYPTION_KEYS"):
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set in production")
 DEBUG = False
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -13,6 +13,8 @@ management commands, Celery tasks and plain scripts alike.  It provides:
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -32,6 +34,7 @@ __all__ = [
     "is_business_day",
     "is_year_end_closure",
     "next_business_day",
+    "parse_date_ja",
     "wareki",
     "wareki_fiscal_year",
     "wareki_year",
@@ -212,6 +215,65 @@ def fiscal_year_label(fy: int, *, language: str = "ja") -> str:
         era, year = _fiscal_year_era(fy)
         return f"FY{fy} ({era.name_en} {year})"
     raise ValueError(f"unsupported language for fiscal year label: {language!r}")
+
+
+# Dashes, slashes and dots people type between the parts of a date (NFKC has
+# already turned full-width ones into their ASCII forms).
+_DATE_SEPARATORS = str.maketrans(
+    {"ー": "-", "－": "-", "−": "-", "‐": "-", "‑": "-", "–": "-", "—": "-", "、": "."}
+)
+_WESTERN_DATE = re.compile(
+    r"(?P<y>\d{4})(?:[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?|(?P<md>\d{4}))"
+)
+_ERA_DATE = re.compile(
+    r"(?P<era>令和|平成|昭和|大正|明治|[RHSTM])(?P<y>元|\d{1,2})[-/.年]"
+    r"(?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?",
+    re.IGNORECASE,
+)
+
+
+def parse_date_ja(text: str) -> date:
+    """Parse a date as people in Japan write it; the inverse of :func:`wareki`.
+
+    Accepts the Japanese calendar (``"令和5年4月1日"``, ``"令和元年5月1日"``,
+    ``"R5.4.1"``, ``"r5/4/1"``, ``"H31-4-30"``) and the Western calendar
+    (``"2023-04-01"``, ``"2023/4/1"``, ``"2023年4月1日"``, ``"20230401"``),
+    with full-width digits and letters, spaces and any kind of dash.
+
+    An era date must lie within its era: ``"令和元年4月30日"`` and
+    ``"平成31年5月1日"`` raise :class:`ValueError`, as do impossible dates,
+    dates before 1873-01-01 (see :func:`era_for`) and anything else.
+    """
+    normal = unicodedata.normalize("NFKC", text).translate(_DATE_SEPARATORS)
+    normal = "".join(normal.split())
+    if match := _WESTERN_DATE.fullmatch(normal):
+        year = int(match["y"])
+        if match["md"]:
+            month, day = int(match["md"][:2]), int(match["md"][2:])
+        else:
+            month, day = int(match["m"]), int(match["d"])
+        try:
+            parsed = date(year, month, day)
+        except ValueError:
+            raise ValueError(f"not a date: {text!r}") from None
+        era_for(parsed)  # refuses dates before the Gregorian calendar
+        return parsed
+    if match := _ERA_DATE.fullmatch(normal):
+        name = match["era"].upper()
+        era = next(e for e in ERAS if name in (e.name_ja, e.letter))
+        era_year = 1 if match["y"] == "元" else int(match["y"])
+        if era_year < 1:
+            raise ValueError(f"not a date: {text!r}")
+        try:
+            parsed = date(
+                era.start.year + era_year - 1, int(match["m"]), int(match["d"])
+            )
+        except ValueError:
+            raise ValueError(f"not a date: {text!r}") from None
+        if era_for(parsed) != era:
+            raise ValueError(f"{text!r} is not a date of the {era.name_en} era")
+        return parsed
+    raise ValueError(f"not a date: {text!r}")
 
 
 # ---------------------------------------------------------------------------

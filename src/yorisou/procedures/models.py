@@ -273,3 +273,29 @@ class TriageDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure_id} {self.triage_class or '-'} {self.status}"
+
+
+class MonthlyVolume(models.Model):
+    """Cases of a procedure in one month through one channel (月別件数), as
+    measured by the system that took them (e.g. online applications)."""
+
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="monthly_volumes"
+    )
+    month = models.DateField(_("month"))  # the first day of the month
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    cases = models.PositiveIntegerField(_("cases"))
+
+    class Meta:
+        verbose_name = _("monthly volume")
+        verbose_name_plural = _("monthly volumes")
+        ordering = ["procedure_id", "month", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "month", "channel"],
+                name="procedures_monthly_volume_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure_id} {self.month:%Y-%m} {self.channel}"

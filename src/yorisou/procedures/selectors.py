@@ -2,6 +2,7 @@
 and roadmap (every figure computed from the catalogue), and the KPIs."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -434,3 +435,11 @@ def online_kpis(*, as_of: date) -> OnlineKpis:
         volumes.filter(channel=Channel.ONLINE).aggregate(n=Sum("cases"))["n"] or 0
     )
     return OnlineKpis(online, year, online_cases, total)
+
+
+def procedure_search_public(*, query: str, among: Iterable[int]) -> list[Procedure]:
+    """Procedures among ``among`` (ids) that match ``query``, best first. For the
+    citizen portal: names and readings of procedures are public information."""
+    from yorisou.procedures.search import search
+
+    return search(Procedure.objects.filter(pk__in=list(among)), query)

@@ -6,7 +6,7 @@ transaction with an audit event, and schedules the KPI refresh on commit.
 """
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from yorisou.procedures.constants import (
     TriageStatus,
 )
 from yorisou.procedures.models import (
+    MonthlyVolume,
     CandidateSelection,
     Procedure,
     ProcedureVolume,
@@ -39,6 +40,7 @@ from yorisou.reforms import services as reform_services
 # The reform plan's series these KPIs feed (created on first push).
 SERIES_ONLINE_PROCEDURES = "procedures-online-count"
 SERIES_ONLINE_SHARE = "procedures-online-case-share"
+SERIES_ONLINE_APPLICATIONS = "procedures-online-applications"
 
 PROCEDURE_FIELDS = [
     "code",
@@ -407,3 +409,87 @@ def kpi_publish(*, on: date | None = None) -> bool:
             origin="procedures",
         )
     return True
+
+
+def monthly_volume_record(
+    *, actor: Any, procedure: Procedure, month: date, channel: str, cases: int
+) -> MonthlyVolume:
+    """Record a month's measured cases through one channel (the online
+    applications service pushes its counts here). The fiscal year's volume of
+    that channel becomes the sum of its months, so the online share is measured,
+    not estimated; the month's total of online applications goes to the reform
+    plan's series. Recording the same figure again changes nothing."""
+    if not selectors.can_edit_procedure(actor, procedure.org_unit):
+        raise PermissionDenied
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Choose counter, mail or online.")})
+    if cases < 0:
+        raise ValidationError({"cases": _("Enter a number of 0 or more.")})
+    first = month.replace(day=1)
+    with transaction.atomic():
+        volume, created = MonthlyVolume.objects.select_for_update().get_or_create(
+            procedure=procedure, month=first, channel=channel, defaults={"cases": cases}
+        )
+        if not created and volume.cases == cases:
+            return volume
+        before = None if created else volume.cases
+        if not created:
+            volume.cases = cases
+            volume.save(update_fields=["cases"])
+        audit.record(
+            actor=actor,
+            action="procedures.monthly_volume.record",
+            target=procedure,
+            changes={f"{first:%Y-%m} {channel}": [before, cases]},
+        )
+        fy = selectors.fiscal_year_of(first)
+        start, end = date(fy, 4, 1), date(fy + 1, 3, 31)
+        year_total = (
+            MonthlyVolume.objects.filter(
+                procedure=procedure,
+                channel=channel,
+                month__gte=start,
+                month__lte=end,
+            ).aggregate(total=Sum("cases"))["total"]
+            or 0
+        )
+        procedure_volume_record(
+            actor=actor,
+            procedure=procedure,
+            fiscal_year=fy,
+            channel=channel,
+            cases=year_total,
+        )
+        if channel == Channel.ONLINE:
+            month_total = (
+                MonthlyVolume.objects.filter(
+                    month=first, channel=Channel.ONLINE
+                ).aggregate(total=Sum("cases"))["total"]
+                or 0
+            )
+            transaction.on_commit(
+                lambda: _online_applications_publish(first, month_total)
+            )
+    return volume
+
+
+def _online_applications_publish(month: date, total: int) -> None:
+    """The month's online applications as a point of the reform plan's series."""
+    plan = reform_services.plan_for_series()
+    series = reform_services.series_define(
+        actor=SYSTEM,
+        code=SERIES_ONLINE_APPLICATIONS,
+        name="電子申請の件数（月別）",
+        name_en="Online applications per month",
+        unit="件",
+        frequency="monthly",
+        chart="procedures-online-applications",
+        source="オンライン申請の受付件数",
+        plan=plan,
+    )
+    last_day = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(
+        days=1
+    )
+    reform_services.series_point_record(
+        actor=SYSTEM, series=series, on=last_day, value=total, origin="procedures"
+    )

@@ -67,6 +67,7 @@ def _env(components: dict[str, str], tmp_path: Any) -> dict[str, str]:
         **components,
         "DJANGO_SETTINGS_MODULE": "yorisou.conf.dev",
         "SECRET_KEY": "integration-test-secret-key-shared-by-all-processes-0123456789",
+        "FIELD_ENCRYPTION_KEYS": "zQ6yO3oXb8cJ1WwQ0m1l3cUe2dH3m4dYkqW1xQm9ZkQ=",
         "YORISOU_VAR_DIR": str(tmp_path),
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }

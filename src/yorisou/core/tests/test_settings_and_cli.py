@@ -27,6 +27,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "yorisou.conf.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": "zQ6yO3oXb8cJ1WwQ0m1l3cUe2dH3m4dYkqW1xQm9ZkQ=",
         "ALLOWED_HOSTS": "city.example.jp",
         "YORISOU_VAR_DIR": str(tmp_path),
     }

@@ -1,0 +1,1 @@
+"""Demo data of online applications (filled in below)."""
