@@ -321,6 +321,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ReformStatusEnum": "yorisou.reforms.constants.Status",
         "ReformReportStateEnum": "yorisou.reforms.constants.ReportState",
+        "ApplicationStateEnum": "yorisou.eforms.constants.State",
     },
 }
 

@@ -39,7 +39,17 @@ SENSITIVE_FIELDS = frozenset(
         "secret",
         "otp_token",
         "my_number",
+        "mynumber",
         "individual_number",
+        # OpenID Connect: single-use but never worth keeping in a log
+        "code",
+        "state",
+        "nonce",
+        "code_verifier",
+        "access_token",
+        "id_token",
+        "refresh_token",
+        "client_secret",
     }
 )
 REDACTED = "[redacted]"

@@ -4,19 +4,22 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class State(models.TextChoices):
     """Where an application is (申請の状況)."""
 
-    DRAFT = "draft", _("Draft")
-    RECEIVED = "received", _("Received")  # 受付
-    REVIEWING = "reviewing", _("Under review")  # 審査中
-    CORRECTION = "correction", _("Correction requested")  # 補正依頼中
-    APPROVED = "approved", _("Approved")  # 承認
-    REJECTED = "rejected", _("Rejected")  # 却下
-    COMPLETED = "completed", _("Completed")  # 完了
-    WITHDRAWN = "withdrawn", _("Withdrawn")  # 取下げ
+    DRAFT = "draft", pgettext_lazy("application state", "Draft")
+    RECEIVED = "received", pgettext_lazy("application state", "Received")  # 受付
+    REVIEWING = "reviewing", pgettext_lazy("application state", "Under review")
+    CORRECTION = "correction", pgettext_lazy(
+        "application state", "Correction requested"
+    )  # 補正依頼中
+    APPROVED = "approved", pgettext_lazy("application state", "Approved")  # 承認
+    REJECTED = "rejected", pgettext_lazy("application state", "Rejected")  # 却下
+    COMPLETED = "completed", pgettext_lazy("application state", "Completed")  # 完了
+    WITHDRAWN = "withdrawn", pgettext_lazy("application state", "Withdrawn")
 
 
 class VersionState(models.TextChoices):

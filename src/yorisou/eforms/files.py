@@ -17,15 +17,17 @@ import unicodedata
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 
 import puremagic
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
 
 __all__ = ["CheckedFile", "check_upload", "safe_file_name"]
 
@@ -297,39 +299,48 @@ class _PdfScanner:
         self.in_stream = False
         self.context = b""  # the object's dictionary before "stream"
         self.buffer = b""
+        self.pos = 0  # where unread bytes start in the buffer
         self.inflated = 0
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes, *, final: bool = False) -> None:
         self.buffer += chunk
         while True:
             if self.in_stream:
                 end = self.buffer.find(self._END)
                 if end < 0:
-                    keep = len(self._END) - 1
-                    self._stream_data(self.buffer[:-keep])
-                    self.buffer = self.buffer[-keep:]
+                    # "endstream" may be cut in two
+                    keep = 0 if final else len(self._END) - 1
+                    cut = max(len(self.buffer) - keep, 0)
+                    self._stream_data(self.buffer[:cut])
+                    self.buffer = self.buffer[cut:]
                     return
                 self._stream_data(self.buffer[:end])
                 self._close_stream()
-                self.buffer = self.buffer[end + len(self._END) :]
-            else:
-                match = self._STREAM.search(self.buffer)
-                if match is None:
-                    keep = 16  # "stream\r\n" may be cut in two
-                    self._outside(self.buffer[:-keep])
-                    self.buffer = self.buffer[-keep:]
-                    return
-                self._outside(self.buffer[: match.start()])
+                # keep the "m" of "endstream" for the look-behind
+                self.buffer = self.buffer[end + len(self._END) - 1 :]
+                self.pos = 1
+                continue
+            match = self._STREAM.search(self.buffer, self.pos)
+            # "stream\r" at the very end may go on with "\n" in the next chunk
+            if match is not None and (final or match.end() < len(self.buffer)):
+                self._outside(self.buffer[self.pos : match.start()])
                 self._open_stream()
                 self.buffer = self.buffer[match.end() :]
+                self.pos = 0
+                continue
+            cut = max(self.pos, len(self.buffer) - (0 if final else 16))
+            self._outside(self.buffer[self.pos : cut])
+            # Keep one byte already seen, for the look-behind before "stream".
+            start = max(cut - 1, 0)
+            self.buffer = self.buffer[start:]
+            self.pos = cut - start
+            return
 
     def close(self) -> bool:
         """Whether the PDF has active content."""
+        self.feed(b"", final=True)
         if self.in_stream:
-            self._stream_data(self.buffer)
             self._close_stream()
-        else:
-            self._outside(self.buffer)
         self.outside.feed(b"", final=True)
         return self.outside.found
 
@@ -359,24 +370,29 @@ class _PdfScanner:
         self.inflater = zlib.decompressobj() if filters else None
 
     def _stream_data(self, data: bytes) -> None:
-        if self.inner is None or not data:
+        if self.inner is None:
             return
         if self.inflater is None:
             self.inner.feed(data)
             return
         try:
-            while data:
+            while True:
                 out = self.inflater.decompress(data, CHUNK_BYTES)
                 self.inflated += len(out)
                 if self.inflated > MAX_INFLATED_BYTES:
                     raise _PdfProblem("pdf_unreadable")
                 self.inner.feed(out)
                 data = self.inflater.unconsumed_tail
+                if not data and (not out or self.inflater.eof):
+                    return
         except zlib.error:
             raise _PdfProblem("pdf_unreadable") from None
 
     def _close_stream(self) -> None:
         self.in_stream = False
+        if self.inner is not None and self.inflater is not None:
+            # output held back by the max_length of the last calls
+            self._stream_data(b"")
         if self.inner is not None:
             self.inner.feed(b"", final=True)
             if self.inner.found:
@@ -394,7 +410,7 @@ def _too_large(size: int, limit: int) -> ValidationError:
 
 
 def check_upload(
-    file: UploadedFile[bytes], *, accept: list[str] | None = None
+    file: "UploadedFile[bytes]", *, accept: list[str] | None = None
 ) -> CheckedFile:
     """Check an uploaded file and describe it; raise ``ValidationError`` (with a
     ``code``: empty, too_large, type, extension, pdf_active, pdf_unreadable) if it

@@ -76,8 +76,13 @@ def test_load_demo_is_idempotent_and_prints_one_login_per_role():
     call_command("load_demo", stdout=StringIO())
     assert (OrgUnit.objects.count(), User.objects.count()) == (units, users)
     assert units > 200
-    assert users == 9
+    assert users == 14
     for username in (
+        "kaigo",
+        "kumin",
+        "aso",
+        "kikuchi",
+        "yatsushiro",
         "citizen",
         "staff",
         "reformlead",

@@ -119,6 +119,7 @@ class OfficeApplicationViewSet(
 
     serializer_class = ApplicationSerializer
     permission_classes = [IsAuthenticated]
+    queryset = Application.objects.none()  # for the schema; see get_queryset
 
     def get_queryset(self) -> QuerySet[Application]:
         request = self.request

@@ -279,6 +279,24 @@ def test_javascript_split_across_chunks_is_found(monkeypatch, chunk):
     assert error_code("form.pdf", content) == "pdf_active"
 
 
+@pytest.mark.parametrize("chunk", range(1, 13))
+def test_short_streams_at_every_chunk_size(monkeypatch, chunk):
+    monkeypatch.setattr(files, "CHUNK_BYTES", chunk)
+    hidden = _object_stream(b"3 0 << /S /JavaScript /JS (app.alert(1)) >>")
+    plain = _raw_pdf(_stream(b"", b""), _stream(b"", b"x"), b"<< /Type /Page >>")
+    assert check_upload(upload("a.pdf", plain)).content_type == "application/pdf"
+    content = _raw_pdf(_stream(b"", b""), _stream(b"", b"x"), hidden)
+    assert error_code("a.pdf", content) == "pdf_active"
+    content = _raw_pdf(_stream(b"", b""), b"<< /S /Launch >>")
+    assert error_code("a.pdf", content) == "pdf_active"
+
+
+def test_javascript_deep_in_a_large_object_stream_is_found(monkeypatch):
+    monkeypatch.setattr(files, "CHUNK_BYTES", 1000)
+    content = _raw_pdf(_object_stream(b"0 " * 200_000 + b"<< /JS (x) >>"))
+    assert error_code("a.pdf", content) == "pdf_active"
+
+
 def test_a_broken_object_stream_is_refused():
     content = _raw_pdf(
         _stream(b"/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", b"not zlib")
