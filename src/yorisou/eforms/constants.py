@@ -1,6 +1,7 @@
 """Vocabulary of online applications: states, the transition map, assurance."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +14,9 @@ class State(models.TextChoices):
     DRAFT = "draft", pgettext_lazy("application state", "Draft")
     RECEIVED = "received", pgettext_lazy("application state", "Received")  # 受付
     REVIEWING = "reviewing", pgettext_lazy("application state", "Under review")
-    CORRECTION = "correction", pgettext_lazy(
-        "application state", "Correction requested"
+    CORRECTION = (
+        "correction",
+        pgettext_lazy("application state", "Correction requested"),
     )  # 補正依頼中
     APPROVED = "approved", pgettext_lazy("application state", "Approved")  # 承認
     REJECTED = "rejected", pgettext_lazy("application state", "Rejected")  # 却下
@@ -54,7 +56,7 @@ class Transition:
     """One step of the workflow: who may take it, from where to where."""
 
     action: str
-    label: str
+    label: Any  # a lazy translation
     sources: frozenset[str]
     target: str
     who: str

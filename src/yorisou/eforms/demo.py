@@ -212,7 +212,8 @@ TEMPLATES = [
         "not-eligible",
         "要件に該当しない",
         "審査の結果、受給要件に該当しないため却下します。詳しくは担当課までお問い合わせください。",
-        "After review, the requirements are not met. Please contact the section for details.",
+        "After review, the requirements are not met. "
+        "Please contact the section for details.",
     ),
 ]
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from yorisou.core import permissions
 from yorisou.core.constants import Role
-from yorisou.eforms.constants import OPEN_STATES, State, VersionState
+from yorisou.eforms.constants import OPEN_STATES, MessageKind, State, VersionState
 from yorisou.eforms.models import (
     Application,
     ApplicationStatus,
@@ -22,7 +22,6 @@ from yorisou.eforms.models import (
     FormDefinition,
     FormVersion,
     Message,
-    MessageKind,
     MessageTemplate,
 )
 
@@ -58,7 +57,7 @@ def can_manage_forms(actor: Any, section: Any = None) -> bool:
     return permissions.has_role(actor, Role.PROCEDURE_OFFICER, org_unit=section)
 
 
-# --- the portal (public) ---------------------------------------------------
+# --- the portal (public) ------------------------------------------------------
 
 
 def portal_forms() -> QuerySet[FormDefinition]:
@@ -188,7 +187,7 @@ def attachment_get(*, actor: Any, pk: int) -> Attachment:
     return attachment
 
 
-# --- the back office -----------------------------------------------------------
+# --- the back office ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -346,7 +345,7 @@ def statistics(*, actor: Any, since: date | None = None) -> list[dict[str, Any]]
     ]
 
 
-# --- form definitions ------------------------------------------------------------
+# --- form definitions ---------------------------------------------------------
 
 
 def form_list(*, actor: Any) -> QuerySet[FormDefinition]:

@@ -55,10 +55,11 @@ def field_or_none(schema: Any, path: str) -> Any:
 
 def assurance_satisfies(have: str, need: str) -> bool:
     """Whether a session's identity (none / account / mynumber) is enough."""
-    return ASSURANCE_RANK.get(have, 0) >= ASSURANCE_RANK.get(need, 0)  # type: ignore[call-overload]
+    rank = {str(key): value for key, value in ASSURANCE_RANK.items()}
+    return rank.get(have, 0) >= rank.get(need, 0)
 
 
-# --- form definitions and versions -------------------------------------------------
+# --- form definitions and versions --------------------------------------------
 
 
 def form_definition_save(
@@ -86,9 +87,11 @@ def form_definition_save(
             .first()
         )
         created = definition is None
-        before = {} if created else audit.snapshot(definition, _DEFINITION_FIELDS)
         if definition is None:
+            before: dict[str, Any] = {}
             definition = FormDefinition(procedure=procedure)
+        else:
+            before = audit.snapshot(definition, _DEFINITION_FIELDS)
         if is_open and (created or definition.current_version_id is None):
             raise ValidationError(
                 {"is_open": _("Publish a version before opening the form.")}
@@ -190,7 +193,7 @@ def form_version_publish(*, actor: Any, version: FormVersion) -> FormVersion:
     return locked
 
 
-# --- drafts ------------------------------------------------------------------------
+# --- drafts -------------------------------------------------------------------
 
 
 def application_start(
@@ -259,7 +262,7 @@ def application_save_step(
     application: Application,
     step: str,
     post: Any,
-    uploads: Mapping[str, list[UploadedFile]] | None = None,
+    uploads: Mapping[str, list[UploadedFile[Any]]] | None = None,
     action: str = "",
 ) -> Any:
     """Save one step of the applicant's draft (also the automatic draft saving)
@@ -276,7 +279,7 @@ def application_save_step(
             raise ValidationError({"step": _("Unknown step.")})
         before = _full_data(locked)
 
-        def store(path: str, upload: UploadedFile) -> dict[str, Any]:
+        def store(path: str, upload: UploadedFile[Any]) -> dict[str, Any]:
             return attachment_store(
                 actor=actor, application=locked, field=path, upload=upload
             )
@@ -347,7 +350,7 @@ def application_discard(*, actor: Any, application: Application) -> None:
         locked.delete()
 
 
-# --- submission ----------------------------------------------------------------------
+# --- submission ---------------------------------------------------------------
 
 
 def application_submit(
@@ -513,7 +516,7 @@ def _status(
     )
 
 
-# --- the workflow --------------------------------------------------------------------
+# --- the workflow -------------------------------------------------------------
 
 
 def application_transition(
@@ -557,7 +560,8 @@ def application_transition(
         if revision is not None and revision != locked.revision:
             raise ValidationError(
                 _(
-                    "Someone changed this application meanwhile. Reload the page and try again."
+                    "Someone changed this application meanwhile. "
+                    "Reload the page and try again."
                 )
             )
         if transition.reason_required and not reason:
@@ -702,11 +706,11 @@ def messages_mark_read(*, actor: Any, application: Application) -> int:
     ).update(read_at=timezone.now())
 
 
-# --- files ------------------------------------------------------------------------------
+# --- files --------------------------------------------------------------------
 
 
 def attachment_store(
-    *, actor: Any, application: Application, field: str, upload: UploadedFile
+    *, actor: Any, application: Application, field: str, upload: UploadedFile[Any]
 ) -> dict[str, Any]:
     """Check an uploaded file on its content, keep it outside the web root, and
     return the reference the form keeps in its answers."""
@@ -768,7 +772,7 @@ def mynumber_reveal(*, actor: Any, application: Application) -> dict[str, str]:
     return secrets
 
 
-# --- deferred work (called by tasks; each checks what is already done) ------------------
+# --- deferred work (called by tasks; each checks what is already done) --------
 
 
 def _application_for_task(application_id: int) -> Application | None:
@@ -909,7 +913,7 @@ def message_notify(*, message_id: int) -> bool:
     return True
 
 
-# --- bulk export ------------------------------------------------------------------------
+# --- bulk export --------------------------------------------------------------
 
 EXPORT_FORMATS = ("csv", "xlsx")
 

@@ -27,8 +27,8 @@ from yorisou.procedures.constants import (
     TriageStatus,
 )
 from yorisou.procedures.models import (
-    MonthlyVolume,
     CandidateSelection,
+    MonthlyVolume,
     Procedure,
     ProcedureVolume,
     Tag,

@@ -65,7 +65,7 @@ class ApplicationSerializer(serializers.ModelSerializer[Application]):
 
 class SubmitSerializer(serializers.Serializer[Any]):
     form = serializers.SlugField(help_text="The form's address (slug).")
-    data = serializers.DictField(help_text="Answers by field key.")
+    data = serializers.DictField(help_text="Answers by field key.")  # type: ignore[assignment]
 
 
 class TransitionSerializer(serializers.Serializer[Any]):

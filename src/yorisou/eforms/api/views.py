@@ -30,7 +30,9 @@ IDEMPOTENCY = OpenApiParameter(
     str,
     location=OpenApiParameter.HEADER,
     required=True,
-    description="A key of 8–64 characters; the same key never makes a second application.",
+    description=(
+        "A key of 8–64 characters; the same key never makes a second application."
+    ),
 )
 
 
@@ -105,7 +107,7 @@ class ApplicationViewSet(
             actor=request.user,
             application=application,
             action="withdraw",
-            reason=str(request.data.get("reason", "")),
+            reason=str(dict(request.data).get("reason", "") or ""),
         )
         return Response(ApplicationSerializer(self.get_object()).data)
 

@@ -6,6 +6,9 @@ from typing import Any
 import pytest
 
 from yorisou.core.constants import Role
+from yorisou.core.tests.test_multiprocess import components
+
+__all__ = ["components"]
 
 DEFINITION: dict[str, Any] = {
     "schema": 1,

@@ -23,7 +23,12 @@ def _sign_in(context: Any, base: str, username: str) -> Any:
 
 
 def test_apply_correct_approve(
-    form: Any, applicant: Any, officer: Any, live_server: Any, browser: Any, tmp_path: Any
+    form: Any,
+    applicant: Any,
+    officer: Any,
+    live_server: Any,
+    browser: Any,
+    tmp_path: Any,
 ) -> None:
     base = live_server.url
     errors: list[str] = []

@@ -21,7 +21,6 @@ from yorisou.core.tests.test_multiprocess import (
     _free_port,
     _process,
     _wait_http,
-    components,  # noqa: F401  (a fixture)
 )
 from yorisou.eforms.tests.conftest import GOOD
 
@@ -82,7 +81,10 @@ def test_a_real_worker_does_the_deferred_work(
         response = httpx.post(
             f"http://127.0.0.1:{port}/api/v1/applications/",
             json={"form": "test-form", "data": GOOD},
-            headers={"Authorization": f"Token {token}", "Idempotency-Key": "int-00000001"},
+            headers={
+                "Authorization": f"Token {token}",
+                "Idempotency-Key": "int-00000001",
+            },
             timeout=30,
         )
         assert response.status_code == 201, response.text[:500]
@@ -101,7 +103,8 @@ def test_a_real_worker_does_the_deferred_work(
     application.refresh_from_db()
     assert application.receipt.name
     mails = list((tmp_path / "mail").glob("*.log"))
-    assert mails and application.reference in mails[0].read_text(errors="replace")
+    assert mails
+    assert str(application.reference) in mails[0].read_text(errors="replace")
     assert MonthlyVolume.objects.get(procedure=form.procedure).cases == 1
 
 
@@ -128,7 +131,11 @@ def test_a_killed_server_loses_nothing_it_confirmed(
             )
         except httpx.HTTPError:
             return key, None, None
-        return key, answer.status_code, answer.json().get("id") if answer.is_success else None
+        return (
+            key,
+            answer.status_code,
+            answer.json().get("id") if answer.is_success else None,
+        )
 
     port = _free_port()
     with ExitStack() as stack:
@@ -143,7 +150,7 @@ def test_a_killed_server_loses_nothing_it_confirmed(
     confirmed = {key: pk for key, code, pk in results if code in (200, 201)}
     assert len(confirmed) < len(keys), "the kill came too late to test anything"
     # every confirmed application is there, complete
-    for key, pk in confirmed.items():
+    for pk in confirmed.values():
         application = Application.objects.get(pk=pk)
         assert application.reference and application.state == "received"
         assert application.statuses.count() == 1

@@ -51,9 +51,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
     template = (
         "eforms/office/_inbox_table.html"
-        if request.htmx
+        if request.headers.get("HX-Request")
         else "eforms/office/inbox.html"
-    )  # type: ignore[attr-defined]
+    )
     return render(
         request,
         template,
@@ -163,6 +163,7 @@ def case_action(request: HttpRequest, pk: int) -> HttpResponse:
 def case_assign(request: HttpRequest, pk: int) -> HttpResponse:
     application = _case(request, pk)
     raw = request.POST.get("assignee", "")
+    assignee: Any
     if raw == "me":
         assignee = request.user
     elif raw:
@@ -221,7 +222,7 @@ def case_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-# --- exports and statistics ---------------------------------------------------------------
+# --- exports and statistics ---------------------------------------------------
 
 
 @login_required

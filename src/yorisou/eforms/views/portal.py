@@ -45,7 +45,7 @@ def _own(request: HttpRequest, pk: int) -> Application:
     return application
 
 
-# --- finding a procedure ----------------------------------------------------------
+# --- finding a procedure ------------------------------------------------------
 
 
 def portal(request: HttpRequest) -> HttpResponse:
@@ -147,7 +147,7 @@ def form_start(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-# --- filling in -------------------------------------------------------------------------
+# --- filling in ---------------------------------------------------------------
 
 
 def _step_context(
@@ -327,7 +327,7 @@ def discard(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("eforms:mine")
 
 
-# --- My page -------------------------------------------------------------------------
+# --- My page ------------------------------------------------------------------
 
 
 @login_required
