@@ -100,7 +100,6 @@ class Citizen(FastHttpUser):
             "/api/v1/applications/",
             data=body,
             headers={**self.headers, "Idempotency-Key": key},
-            name="submit" if key else "submit",
             catch_response=True,
         ) as response:
             ended = time.time()

@@ -22,8 +22,13 @@ from yorisou.core import dates
 from yorisou.core.constants import Role
 from yorisou.core.demo import DemoLoader, DemoLogin, demo_loaders
 from yorisou.core.permissions import SYSTEM
-from yorisou.eforms import services
-from yorisou.eforms.models import Application, FormDefinition, MessageTemplate
+from yorisou.eforms import references, services
+from yorisou.eforms.models import (
+    Application,
+    ApplicationStatus,
+    FormDefinition,
+    MessageTemplate,
+)
 
 FORMS_DIR = Path(__file__).parent / "demo_data" / "forms"
 
@@ -324,31 +329,51 @@ class EformsDemoLoader(DemoLoader):
         self, form: FormDefinition, spec: DemoForm, citizens: list[User], offset: int
     ) -> None:
         officer = self._handler(form)
-        now = timezone.now()
         for n, (state, days_ago) in enumerate(STORIES):
             citizen = citizens[(n + offset) % len(citizens)]
-            name = (citizen.display_name or "熊本 花子").split("（")[0]
-            application, _created = services.application_submit_data(
-                actor=citizen,
-                definition=form,
-                data=_answers(spec.slug, name, "クマモト ハナコ", n),
-                idempotency_key=f"demo-{spec.slug}-{n:02d}",
-                assurance=form.assurance,
-            )
-            submitted = now - timedelta(days=days_ago)
-            Application.objects.filter(pk=application.pk).update(
-                submitted_at=submitted,
-                due_on=dates.add_business_days(
-                    timezone.localdate(submitted), form.sla_days
-                ),
-                is_sample=True,
-            )
-            application.statuses.update(created_at=submitted)
-            self._walk(application, state, officer, citizen)
+            # one transaction per story: the receipt and emails (on commit)
+            # see the backdated submission
+            with transaction.atomic():
+                self._story(form, spec, officer, citizen, n, state, days_ago)
         # a draft the demo citizen left half-way, to resume on My page
         services.application_start(
             actor=citizens[0], definition=form, assurance=form.assurance
         )
+
+    def _story(
+        self,
+        form: FormDefinition,
+        spec: DemoForm,
+        officer: User,
+        citizen: User,
+        n: int,
+        state: str,
+        days_ago: int,
+    ) -> None:
+        now = timezone.now()
+        name = (citizen.display_name or "熊本 花子").split("（")[0]
+        application, _created = services.application_submit_data(
+            actor=citizen,
+            definition=form,
+            data=_answers(spec.slug, name, "クマモト ハナコ", n),
+            idempotency_key=f"demo-{spec.slug}-{n:02d}",
+            assurance=form.assurance,
+        )
+        submitted = now - timedelta(days=days_ago)
+        Application.objects.filter(pk=application.pk).update(
+            submitted_at=submitted,
+            reference=references.new_reference(timezone.localdate(submitted)),
+            due_on=dates.add_business_days(
+                timezone.localdate(submitted), form.sla_days
+            ),
+            is_sample=True,
+        )
+        application.statuses.update(created_at=submitted)
+        self._walk(application, state, officer, citizen)
+        # the later steps happened a day or two apart, not all today
+        for status in application.statuses.filter(seq__gt=1):
+            when = min(now, submitted + timedelta(days=status.seq, hours=2))
+            ApplicationStatus.objects.filter(pk=status.pk).update(created_at=when)
 
     def _handler(self, form: FormDefinition) -> User:
         from yorisou.eforms import selectors

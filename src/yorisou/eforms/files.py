@@ -287,7 +287,11 @@ class _PdfScanner:
     """Looks for active content in a PDF read in chunks: names outside streams,
     and inside compressed object streams (where PDF 1.5+ writers put most
     dictionaries). Other streams (page contents, images, fonts) are skipped, so
-    random bytes in a photo do not look like ``/JS``."""
+    random bytes in a photo do not look like ``/JS``.
+
+    This is a byte-level heuristic, not a PDF parser: a file crafted to confuse it
+    (a ``stream`` keyword inside a string, say) can still hide a name, so files
+    are served as downloads and a real scanner remains worth adding."""
 
     _STREAM = re.compile(rb"(?<![A-Za-z])stream(?:\r\n|\n|\r)")
     _END = b"endstream"
@@ -382,8 +386,12 @@ class _PdfScanner:
                 if self.inflated > MAX_INFLATED_BYTES:
                     raise _PdfProblem("pdf_unreadable")
                 self.inner.feed(out)
+                # After the end of the zlib data, the bytes left (the end of
+                # line before "endstream") stay in unconsumed_tail: stop there.
+                if self.inflater.eof:
+                    return
                 data = self.inflater.unconsumed_tail
-                if not data and (not out or self.inflater.eof):
+                if not data and not out:
                     return
         except zlib.error:
             raise _PdfProblem("pdf_unreadable") from None

@@ -248,6 +248,17 @@ def _store_data(application: Application, schema: Any, data: dict[str, Any]) -> 
     application.computed = formschema.compute(schema, data)
 
 
+def application_summary(
+    *, actor: Any, application: Application, lang: str
+) -> list[Any]:
+    """The answers as label/value rows for the applicant or the section's staff,
+    My Number masked."""
+    if not selectors.may_read(actor, application):
+        raise PermissionDenied
+    schema = _schema(application.version)
+    return list(formschema.summary(schema, _full_data(application), lang=lang))
+
+
 def application_data(*, actor: Any, application: Application) -> dict[str, Any]:
     """The application's answers with My Number in clear, for the applicant's own
     form (the back office reads a masked summary instead)."""

@@ -36,6 +36,7 @@ urlpatterns = [
     path("forms/", builder.form_list, name="builder_list"),
     path("forms/<slug:slug>/", builder.form_edit, name="builder_edit"),
     path("forms/<slug:slug>/preview/", builder.form_preview, name="builder_preview"),
+    path("forms/<slug:slug>/change/", builder.form_change, name="builder_change"),
     path("forms/<slug:slug>/import/", builder.version_import, name="builder_import"),
     path(
         "forms/<slug:slug>/v<int:number>/publish/",

@@ -61,6 +61,7 @@ def test_apply_correct_approve(
     staff.get_by_role("link", name=reference).click()
     staff.locator("form.case-action:has(input[value=start_review]) button").click()
     correction = staff.locator("form.case-action:has(input[value=request_correction])")
+    correction.locator("summary").click()
     correction.locator("input[name=flagged][value=copies]").check()
     correction.locator("textarea[name=reason]").fill("通数を1通に訂正してください。")
     correction.locator("button").click()

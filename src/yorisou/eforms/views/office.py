@@ -84,7 +84,9 @@ def case(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "application": application,
             "title": application.version.title(_lang()),
-            "rows": formschema.summary(schema, application.data, lang=_lang()),
+            "rows": services.application_summary(
+                actor=request.user, application=application, lang=_lang()
+            ),
             "computed": application.computed,
             "history": selectors.status_history(
                 actor=request.user, application=application
