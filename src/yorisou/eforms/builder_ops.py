@@ -386,7 +386,9 @@ def _type_defaults(type_id: str, taken: set[str]) -> Spec:
             }
         }
     if type_id == "checkbox":
-        return {"text": {"ja": "上記の内容に同意します。", "en": "I agree to the above."}}
+        return {
+            "text": {"ja": "上記の内容に同意します。", "en": "I agree to the above."}
+        }
     if type_id == "group":
         return {"min": 1, "max": 10, "fields": [new_field("text", taken)]}
     return {}
@@ -438,9 +440,7 @@ def add_step(
     return result, key, first["key"]
 
 
-def update_step(
-    definition: Mapping[str, Any], key: str, post: PostData
-) -> Definition:
+def update_step(definition: Mapping[str, Any], key: str, post: PostData) -> Definition:
     result = copy.deepcopy(dict(definition))
     step = result["steps"][step_index(result, key)]
     title = _text(post.get("title_ja", ""), post.get("title_en", ""))
@@ -489,9 +489,7 @@ def add_field(
             raise EditError({"type": _("A group cannot contain another group.")})
         container = located.spec.setdefault("fields", [])
     else:
-        container = result["steps"][step_index(result, step)].setdefault(
-            "fields", []
-        )
+        container = result["steps"][step_index(result, step)].setdefault("fields", [])
     container.append(spec)
     return result, spec["key"]
 
@@ -606,9 +604,7 @@ def condition_logic(condition: SimpleCondition, target: Mapping[str, Any]) -> An
     return {"!=" if condition.operator == "not" else "==": [ref, values[0]]}
 
 
-def condition_candidates(
-    definition: Mapping[str, Any], key: str
-) -> list[Located]:
+def condition_candidates(definition: Mapping[str, Any], key: str) -> list[Located]:
     """The fields a field's visibility may depend on: fields with a value, other
     than itself and its own children; inside a group also its siblings."""
     own = find_field(definition, key)
@@ -676,7 +672,9 @@ def editor_for(spec: Mapping[str, Any]) -> FieldEditor:
     accept = spec.get("accept")
     values["accept"] = ", ".join(accept) if isinstance(accept, list) else ""
     values["expression"] = (
-        json.dumps(spec["expression"], ensure_ascii=False) if "expression" in spec else ""
+        json.dumps(spec["expression"], ensure_ascii=False)
+        if "expression" in spec
+        else ""
     )
     logic = spec.get("visible_if")
     values["visible_if_json"] = (
@@ -804,9 +802,7 @@ def update_field(  # noqa: C901 — one place that reads the whole edit form
     taken = all_keys(result) - {key}
     new_key = str(post.get("key") or "").strip()
     if not new_key:
-        new_key = suggest_key(
-            str(post.get("label_en") or ""), taken, fallback=new_type
-        )
+        new_key = suggest_key(str(post.get("label_en") or ""), taken, fallback=new_type)
     if not KEY_PATTERN.fullmatch(new_key):
         errors["key"] = _(
             "Use 1–63 lower-case letters (a–z), digits and underscores, starting "
@@ -872,8 +868,10 @@ def _apply_type_options(  # noqa: C901 — a branch per type
     elif type_id == "date":
         for name in ("min", "max"):
             text = half_width(str(post.get(name) or "")).strip()
-            if text and text != "today" and not re.fullmatch(
-                r"\d{4}-\d{2}-\d{2}", text
+            if (
+                text
+                and text != "today"
+                and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text)
             ):
                 errors[name] = _("Enter a date such as 2023-04-01, or “today”.")
             _set(spec, name, text)
@@ -902,11 +900,12 @@ def _apply_type_options(  # noqa: C901 — a branch per type
             for part in re.split(r"[,、，\s]+", str(post.get("accept") or ""))
             if part.strip()
         ]
-        bad = [a for a in accept if not re.fullmatch(r"\.[A-Za-z0-9]+|[a-z]+/[\w.+*-]+", a)]
+        bad = [
+            a for a in accept if not re.fullmatch(r"\.[A-Za-z0-9]+|[a-z]+/[\w.+*-]+", a)
+        ]
         if bad:
             errors["accept"] = _(
-                "Write file types such as .pdf, .jpg or image/*, separated by "
-                "commas."
+                "Write file types such as .pdf, .jpg or image/*, separated by commas."
             )
         _set(spec, "accept", accept or None)
     elif type_id == "group":
@@ -929,8 +928,7 @@ def _apply_type_options(  # noqa: C901 — a branch per type
                 spec["expression"] = json.loads(text)
             except json.JSONDecodeError as exc:
                 errors["expression"] = _(
-                    "This is not valid JSON (line %(line)s, column %(col)s): "
-                    "%(msg)s"
+                    "This is not valid JSON (line %(line)s, column %(col)s): %(msg)s"
                 ) % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
 
 
@@ -1017,8 +1015,7 @@ def _apply_visibility(
                 new = json.loads(text)
             except json.JSONDecodeError as exc:
                 errors["visible_if_json"] = _(
-                    "This is not valid JSON (line %(line)s, column %(col)s): "
-                    "%(msg)s"
+                    "This is not valid JSON (line %(line)s, column %(col)s): %(msg)s"
                 ) % {"line": exc.lineno, "col": exc.colno, "msg": exc.msg}
                 return
     if new is None:

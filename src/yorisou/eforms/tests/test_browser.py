@@ -86,3 +86,52 @@ def test_apply_correct_approve(
     assert citizen.locator("#app-state").inner_text() == "承認"
     citizen.screenshot(path=str(tmp_path / "approved.png"), full_page=True)
     assert errors == []
+
+
+@pytest.fixture
+def mynumber_form(form: Any, officer: Any) -> Any:
+    """The test form, needing the My Number card (set before the browser starts)."""
+    from yorisou.eforms import services
+
+    return services.form_definition_save(
+        actor=officer,
+        procedure=form.procedure,
+        slug=form.slug,
+        section=form.section,
+        assurance="mynumber",
+        sla_days=5,
+        is_open=True,
+    )
+
+
+def test_my_number_card_sign_in_prefills_verified_answers(
+    mynumber_form: Any, settings: Any, live_server: Any, browser: Any, tmp_path: Any
+) -> None:
+    # the sample provider of this very server, as in `make demo`
+    settings.MYNUMBER_OIDC = {
+        **settings.MYNUMBER_OIDC,
+        "ISSUER": "/demo-idp",
+        "CLIENT_ID": settings.DEMO_IDP["CLIENT_ID"],
+        "CLIENT_SECRET": settings.DEMO_IDP["CLIENT_SECRET"],
+    }
+    base = live_server.url
+    phone = browser.new_context(locale="ja-JP", viewport={"width": 390, "height": 844})
+    page = phone.new_page()
+    errors: list[str] = []
+    page.on("console", errors_to(errors))
+    page.goto(f"{base}/applications/f/test-form/")
+    page.locator("form[action$='/start/'] button").click()
+    page.wait_for_url("**/accounts/login/?**")
+    page.locator('[data-provider="mynumber"]').click()
+    page.wait_for_url(f"{base}/demo-idp/authorize?**")
+    page.get_by_label("見本 花子", exact=False).check()
+    page.locator("input[name=pin]").fill("1234")
+    page.locator("input[name=consent]").check()
+    page.locator("button[name=approve]").click()
+    page.wait_for_url("**/applications/f/test-form/")
+    page.locator("form[action$='/start/'] button").click()
+    page.wait_for_url("**/step/applicant/")
+    assert page.input_value("input[name=name]") == "見本 花子"
+    assert page.locator("#field-name").get_by_text("確認済み").count() >= 1
+    page.screenshot(path=str(tmp_path / "prefilled.png"), full_page=True)
+    assert errors == []

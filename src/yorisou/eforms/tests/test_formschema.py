@@ -683,18 +683,22 @@ def test_logic_failure_is_not_a_crash():
 
 def test_summary_of_groups():
     schema = children_schema()
-    rows = summary(
-        schema,
-        {"children": [{"child_name": "一郎", "living": "together"}]},
-        lang="ja",
-    )
+    data = {"children": [{"child_name": "一郎", "living": "together"}]}
+    rows = summary(schema, data, lang="en")
     assert [(r.kind, r.level, r.label, r.value) for r in rows] == [
-        ("group", 0, "children", "1 entries"),
-        ("entry", 0, "児童 1", ""),
-        ("field", 1, "child_name", "一郎"),
-        ("field", 1, "living", "同居"),
+        ("group", 0, "Children", "1 entries"),
+        ("entry", 0, "Child 1", ""),
+        ("field", 1, "Child_Name", "一郎"),
+        ("field", 1, "Living", "Together"),
     ]
-    assert rows[0].step == "入力"
+    assert rows[0].step == "Input"
+    rows_ja = summary(schema, data, lang="ja")
+    assert [(r.label, r.value) for r in rows_ja[1:]] == [
+        ("児童 1", ""),
+        ("child_name", "一郎"),
+        ("living", "同居"),
+    ]
+    assert rows_ja[0].step == "入力"
 
 
 def test_bound_fields_prefill_and_verified():

@@ -154,7 +154,9 @@ def form_edit(request: HttpRequest, slug: str) -> HttpResponse:
         else "build"
     )
     editing = request.GET.get("edit", "") if tab == "build" else ""
-    builder = _builder_context(form, draft, base, editing=editing)
+    builder = _builder_context(
+        form, draft, base, editing=editing, focus=f"field-{editing}-editor"
+    )
     if _is_htmx(request) and request.method == "GET":
         response = render(request, "eforms/builder/_builder.html", builder)
     else:
@@ -214,6 +216,7 @@ class FieldRow:
     last: bool
     in_group: bool
     children: list["FieldRow"] = field(default_factory=list)
+    add_errors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -229,6 +232,8 @@ class StepRow:
     last: bool
     problems: list[formschema.Problem]
     fields: list[FieldRow]
+    errors: dict[str, str] = field(default_factory=dict)
+    add_errors: dict[str, str] = field(default_factory=dict)
 
 
 def _rev(definition: Any) -> str:
@@ -385,6 +390,18 @@ def _editor_context(
         candidates.append(one)
         if spec.get("key") == editor.condition.field:
             target = one
+    option_rows = [
+        {
+            "index": index,
+            "value": row.value,
+            "ja": row.ja,
+            "en": row.en,
+            "error_value": editor.errors.get(f"opt_value.{index}", ""),
+            "error_ja": editor.errors.get(f"opt_ja.{index}", ""),
+            "warning_en": warnings.get(f"opt_en.{index}", ""),
+        }
+        for index, row in enumerate(editor.options)
+    ]
     kinds = [
         k
         for k in builder_ops.FIELD_KINDS
@@ -399,6 +416,8 @@ def _editor_context(
         "editor_in_group": located.group is not None,
         "editor_warnings": warnings,
         "editor_general": general,
+        "option_rows": option_rows,
+        "new_option_index": len(option_rows),
         "candidates": candidates,
         "cond_target": target,
         "cond_values": [str(v) for v in editor.condition.values],
@@ -425,8 +444,12 @@ def _builder_context(
     problems: list[formschema.Problem] | None = None,
     focus: str = "",
     status: str = "",
+    failed_op: str = "",
+    failed_target: str = "",
 ) -> dict[str, Any]:
-    """Everything the structured editor (``_builder.html``) shows."""
+    """Everything the structured editor (``_builder.html``) shows; ``errors`` of
+    a change that failed go next to the form of that change (``failed_op`` on
+    ``failed_target``)."""
     lang = _lang()
     saved = base.schema if base else builder_ops.new_definition(form.procedure.name)
     shown = saved if definition is None else definition
@@ -448,6 +471,9 @@ def _builder_context(
         "group_kinds": [k for k in builder_ops.FIELD_KINDS if k.in_group],
         "editing": editing,
         "errors": errors or {},
+        "failed_op": failed_op,
+        "form_errors": (errors or {}) if failed_op == "form_update" else {},
+        "add_step_errors": (errors or {}) if failed_op == "step_add" else {},
         "change_problems": problems or [],
         "focus": focus,
         "status": status,
@@ -455,6 +481,16 @@ def _builder_context(
         "edit_url": reverse("eforms:builder_edit", kwargs={"slug": form.slug}),
         "builder_preview": _preview(shown),
     }
+    if errors and failed_op in ("step_update", "field_add"):
+        for step in context["steps"]:
+            if failed_op == "step_update" and step.key == failed_target:
+                step.errors = errors
+            if failed_op == "field_add":
+                if step.key == failed_target:
+                    step.add_errors = errors
+                for row in step.fields:
+                    if row.key == failed_target:
+                        row.add_errors = errors
     if editing:
         path = next(
             (
@@ -465,9 +501,7 @@ def _builder_context(
             None,
         )
         own = [
-            p
-            for p in all_problems
-            if path and builder_ops.owner_of(p.path)[0] == path
+            p for p in all_problems if path and builder_ops.owner_of(p.path)[0] == path
         ]
         context.update(_editor_context(shown, editing, editor, own, lang))
         if "editor" not in context:
@@ -489,6 +523,25 @@ def _focus_after_move(definition: Any, key: str, kind: str) -> str:
     return f"{prefix}-{'up' if index > 0 else 'down'}" if count > 1 else prefix
 
 
+def _focus_after_error(op: str, target: str, errors: dict[str, str], post: Any) -> str:
+    """The first input with an error, or the list of errors."""
+    names = [name for name in errors if name]
+    if "" in errors or not names:
+        return "builder-errors"
+    first = names[0].replace(".", "-")
+    if op == "field_update":
+        return f"be-{first}"
+    if op == "step_update":
+        return f"step-{target}-{first}"
+    if op == "step_add":
+        return "builder-add-step-title"
+    if op == "form_update":
+        return "builder-form-title"
+    if op == "field_add":
+        return f"add-{post.get('group') or post.get('step')}-types"
+    return "builder-errors"
+
+
 @login_required
 @require_POST
 def form_change(request: HttpRequest, slug: str) -> HttpResponse:  # noqa: C901
@@ -498,9 +551,7 @@ def form_change(request: HttpRequest, slug: str) -> HttpResponse:  # noqa: C901
     versions = selectors.version_list(actor=request.user, definition=form)
     draft = next((v for v in versions if v.state == VersionState.DRAFT), None)
     base = draft or form.current_version or (versions[0] if versions else None)
-    current = (
-        base.schema if base else builder_ops.new_definition(form.procedure.name)
-    )
+    current = base.schema if base else builder_ops.new_definition(form.procedure.name)
     post = request.POST
     op = post.get("op", "")
     target = post.get("target", "")
@@ -564,9 +615,7 @@ def form_change(request: HttpRequest, slug: str) -> HttpResponse:  # noqa: C901
             else:
                 focus = f"field-{editing}-editor"
         elif op in ("field_up", "field_down"):
-            new = builder_ops.move_field(
-                current, target, -1 if op == "field_up" else 1
-            )
+            new = builder_ops.move_field(current, target, -1 if op == "field_up" else 1)
             focus = _focus_after_move(new, target, "field")
         elif op == "field_delete":
             located = builder_ops.find_field(current, target)
@@ -592,9 +641,12 @@ def form_change(request: HttpRequest, slug: str) -> HttpResponse:  # noqa: C901
             editing=editing or (target if op == "field_update" else ""),
             editor=editor,
             errors=error.errors,
-            focus="builder-errors" if "" in error.errors else "",
+            focus=_focus_after_error(op, target, error.errors, post),
             failed=True,
             op=op,
+            target=post.get("group") or post.get("step") or target
+            if op == "field_add"
+            else target,
         )
     problems = [p for p in formschema.validate_definition(new) if p.is_error]
     if problems:
@@ -662,6 +714,7 @@ def _builder_response(
     status: str = "",
     failed: bool = False,
     op: str = "",
+    target: str = "",
 ) -> HttpResponse:
     """The structured editor after a change (htmx), or the whole page with it
     (without JavaScript, when the change could not be made)."""
@@ -708,9 +761,10 @@ def _builder_response(
         errors=errors,
         focus=focus or ("builder-errors" if failed else ""),
         status=status,
+        failed_op=op if failed else "",
+        failed_target=target,
     )
     context["change_problems"] = change_problems
-    context["failed_op"] = op
     if _is_htmx(request):
         return render(request, "eforms/builder/_builder.html", context)
     versions = selectors.version_list(actor=request.user, definition=form)
