@@ -670,6 +670,11 @@ def main() -> None:
         default="ceiling,submit",
         help="comma-separated: ceiling (GET /healthz), submit",
     )
+    parser.add_argument(
+        "--settings",
+        default="yorisou.conf.production",
+        help="settings module of the server (eforms_bench_settings: with BENCH_*)",
+    )
     parser.add_argument("--keep-logs", action="store_true")
     parser.add_argument(
         "--server-env",
@@ -686,7 +691,7 @@ def main() -> None:
     var_dir = Path(tempfile.gettempdir()) / "yorisou-bench-var"  # kept: static files
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "yorisou.conf.production",
+        "DJANGO_SETTINGS_MODULE": args.settings,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "benchmark-secret-key-not-for-production-0123456789-abcdefghij",
@@ -695,12 +700,13 @@ def main() -> None:
         "YORISOU_VAR_DIR": str(var_dir),
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "LOG_LEVEL": "WARNING",
-        "PYTHONPATH": str(ROOT / "src"),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(LOCUSTFILE.parent)]),
     }
     for item in args.server_env:
         name, _sep, value = item.partition("=")
         env[name] = value
     os.environ.update(env)
+    sys.path.insert(0, str(LOCUSTFILE.parent))
 
     create_database(database_url)
     tokens, user_ids, pg_version = prepare(args.citizens)
@@ -754,8 +760,9 @@ def main() -> None:
             time.sleep(1)  # let the last requests finish
     print(f"machine: {_machine()}; PostgreSQL {pg_version}")
     print(
-        f"server: yorisou serve --workers {args.workers} (uvicorn, "
-        "yorisou.conf.production); Celery worker: "
+        f"server: yorisou serve --workers {args.workers} (uvicorn, {args.settings}"
+        + "".join(f", {item}" for item in args.server_env)
+        + "); Celery worker: "
         + ("yes (concurrency 1)" if args.celery_worker else "no (tasks only queued)")
     )
     print(

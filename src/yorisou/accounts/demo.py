@@ -1,8 +1,10 @@
 """Demo data of the accounts app: a sample organisation and one user per role."""
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from yorisou.accounts import importers, services
@@ -13,6 +15,12 @@ from yorisou.core.permissions import SYSTEM
 
 ORG_FILE = Path(__file__).parent / "demo_data" / "org_units.csv"
 DEMO_PASSWORD = "yorisou-demo"  # noqa: S105  (sample accounts, printed on purpose)
+
+
+@functools.cache
+def demo_password_hash() -> str:
+    """The demo password hashed once (hashing is slow on purpose)."""
+    return make_password(DEMO_PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,7 @@ class AccountsDemoLoader(DemoLoader):
                         email=f"{spec.username}@example.invalid",
                         display_name=spec.display_name,
                         org_unit=units.get(spec.section) if spec.section else None,
-                        password=DEMO_PASSWORD,
+                        password_hash=demo_password_hash(),
                         is_sample=True,
                     )
                 roles = [spec.role]

@@ -140,9 +140,13 @@ def user_create(
     display_name: str = "",
     org_unit: OrgUnit | None = None,
     password: str | None = None,
+    password_hash: str | None = None,
     is_sample: bool = False,
 ) -> User:
-    """Create an account (職員 or 市民); without a password it cannot sign in yet."""
+    """Create an account (職員 or 市民); without a password it cannot sign in yet.
+
+    ``password_hash`` (from ``make_password``) lets a loader of many accounts with
+    the same password hash it once."""
     user = User(
         username=username,
         email=email,
@@ -150,7 +154,9 @@ def user_create(
         org_unit=org_unit,
         is_sample=is_sample,
     )
-    if password:
+    if password_hash:
+        user.password = password_hash
+    elif password:
         user.set_password(password)
     else:
         user.set_unusable_password()

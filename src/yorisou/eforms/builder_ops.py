@@ -743,8 +743,16 @@ def editor_from_post(key: str, post: PostData) -> FieldEditor:
         values=values,
         options=[row for row in rows if row.value or row.ja or row.en],
         condition=_posted_condition(post),
-        visibility=post.get("visibility") or "always",
+        visibility=visibility_of(post),
     )
+
+
+def visibility_of(post: PostData) -> str:
+    """How the edit form sets the field's visibility: ``logic`` (the JSON Logic
+    box, when ticked), ``simple`` (a field chosen) or ``always``."""
+    if post.get("use_logic"):
+        return "logic"
+    return "simple" if post.get("cond_field") else "always"
 
 
 def _option_rows(post: PostData) -> list[OptionRow]:
@@ -969,7 +977,7 @@ def _apply_visibility(
     post: PostData,
     errors: dict[str, str],
 ) -> None:
-    mode = str(post.get("visibility") or "always")
+    mode = visibility_of(post)
     old = spec.get("visible_if")
     new: Any = None
     if mode == "simple":

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from yorisou.accounts import services as account_services
-from yorisou.accounts.demo import DEMO_PASSWORD
+from yorisou.accounts.demo import DEMO_PASSWORD, demo_password_hash
 from yorisou.accounts.models import OrgUnit, User
 from yorisou.core import dates
 from yorisou.core.constants import Role
@@ -268,7 +268,7 @@ class EformsDemoLoader(DemoLoader):
                 email=f"{username}@example.invalid",
                 display_name=name,
                 org_unit=units[section],
-                password=DEMO_PASSWORD,
+                password_hash=demo_password_hash(),
                 is_sample=True,
             )
         account_services.role_assign(
@@ -288,7 +288,7 @@ class EformsDemoLoader(DemoLoader):
                 email=f"{username}@example.invalid",
                 display_name=name,
                 org_unit=None,
-                password=DEMO_PASSWORD,
+                password_hash=demo_password_hash(),
                 is_sample=True,
             )
             account_services.role_assign(

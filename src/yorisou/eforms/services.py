@@ -364,12 +364,35 @@ def application_discard(*, actor: Any, application: Application) -> None:
 # --- submission ---------------------------------------------------------------
 
 
+def verified_paths(
+    schema: Any, data: dict[str, Any], claims: dict[str, Any]
+) -> list[str]:
+    """The answers that equal what the My Number card proved (基本4情報): a
+    prefilled field the citizen did not change. Checked on the server; the
+    browser's read-only inputs prove nothing."""
+    if not claims:
+        return []
+    found = []
+    for field in schema.all_fields():
+        key = field.prefill
+        if not key or not claims.get(key) or field.group is not None:
+            continue
+        try:
+            expected = field.kind.clean(field, claims[key])
+            given = field.kind.clean(field, data.get(field.key))
+        except Exception:  # noqa: BLE001 - a claim the field cannot take
+            continue
+        if given and given == expected:
+            found.append(field.key)
+    return found
+
+
 def application_submit(
     *,
     actor: Any,
     application: Application,
     assurance: str,
-    verified: list[str] | None = None,
+    claims: dict[str, Any] | None = None,
 ) -> Application:
     """Submit the draft (受付). Idempotent: submitting again (a double click, a
     retried request) returns the same application with the same reference.
@@ -399,7 +422,7 @@ def application_submit(
             timezone.localdate(now), definition.sla_days
         )
         locked.assurance = assurance
-        locked.verified = list(verified or [])
+        locked.verified = verified_paths(schema, data, claims or {})
         locked.revision += 1
         locked.save()
         _status(locked, actor, "submit", State.DRAFT, State.RECEIVED, "", now)

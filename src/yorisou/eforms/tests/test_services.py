@@ -440,3 +440,30 @@ def test_messages_and_internal_comments(
     assert len(selectors.message_list(actor=officer, application=application)) == 3
     with pytest.raises(ValidationError):
         services.message_send(actor=applicant, application=application, body="  ")
+
+
+def test_only_unchanged_card_answers_count_as_verified(
+    form: Any, applicant: Any
+) -> None:
+    from yorisou.eforms import formschema
+
+    schema = formschema.FormSchema(form.current_version.schema)
+    claims = {"name": "熊本 太郎", "birthdate": "1990-04-01"}
+    assert services.verified_paths(schema, {"name": "熊本 太郎"}, claims) == ["name"]
+    assert services.verified_paths(schema, {"name": "別人"}, claims) == []
+    draft = services.application_start(
+        actor=applicant, definition=form, assurance="mynumber"
+    )
+    services.application_save_step(
+        actor=applicant,
+        application=draft,
+        step="applicant",
+        post=_post(name="熊本 太郎", birthdate="1990-04-01", my_number="123456789018"),
+    )
+    services.application_save_step(
+        actor=applicant, application=draft, step="request", post=_post(copies="1")
+    )
+    submitted = services.application_submit(
+        actor=applicant, application=draft, assurance="mynumber", claims=claims
+    )
+    assert submitted.verified == ["name"]

@@ -88,6 +88,7 @@ def case(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, application=application, lang=_lang()
             ),
             "computed": application.computed,
+            "verified": application.verified,
             "history": selectors.status_history(
                 actor=request.user, application=application
             ),

@@ -189,6 +189,9 @@ def _step_context(
         "next": keys[index + 1] if index + 1 < len(keys) else None,
         "fields": fields,
         "errors": errors,
+        "error_links": formschema.error_summary(schema, errors, lang=_lang())
+        if errors
+        else [],
         "correction": bool(flagged),
         "claims": claims,
     }
@@ -261,14 +264,14 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     schema = formschema.FormSchema(application.version.schema)
     data = services.application_data(actor=request.user, application=application)
     errors: dict[str, Any] = {}
+    claims = _claims(request)
     if request.method == "POST":
-        claims = _claims(request)
         try:
             submitted = services.application_submit(
                 actor=request.user,
                 application=application,
                 assurance=_assurance(request),
-                verified=sorted(claims),
+                claims=claims,
             )
         except PermissionDenied:
             messages.error(
@@ -287,6 +290,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             "application": application,
             "title": application.version.title(_lang()),
             "rows": formschema.summary(schema, data, lang=_lang()),
+            "verified": services.verified_paths(schema, data, claims),
             "computed": formschema.compute(schema, data),
             "errors": errors,
             "first_error_step": _first_error_step(schema, errors),
