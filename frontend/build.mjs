@@ -18,6 +18,11 @@ const files = [
   ["chart.js/LICENSE.md", "chartjs/LICENSE.md"],
   ["json-logic-js/logic.js", "json-logic-js/logic.js"],
   ["json-logic-js/LICENSE", "json-logic-js/LICENSE"],
+  ["leaflet/dist/leaflet.js", "leaflet/leaflet.js"],
+  ["leaflet/dist/leaflet.js.map", "leaflet/leaflet.js.map"],
+  ["leaflet/dist/leaflet.css", "leaflet/leaflet.css"],
+  ["leaflet/dist/images", "leaflet/images"],
+  ["leaflet/LICENSE", "leaflet/LICENSE"],
   ["swagger-ui-dist/swagger-ui.css", "swagger-ui/swagger-ui.css"],
   ["swagger-ui-dist/swagger-ui.css.map", "swagger-ui/swagger-ui.css.map"],
   ["swagger-ui-dist/swagger-ui-bundle.js.map", "swagger-ui/swagger-ui-bundle.js.map"],
@@ -31,7 +36,7 @@ const files = [
 rmSync(out, { recursive: true, force: true });
 for (const [src, dest] of files) {
   mkdirSync(dirname(join(out, dest)), { recursive: true });
-  cpSync(join(nm, src), join(out, dest));
+  cpSync(join(nm, src), join(out, dest), { recursive: true });
 }
 writeFileSync(join(out, ".built"), new Date().toISOString() + "\n");
 console.log(`front-end assets: ${files.length} files -> src/yorisou/static/vendor`);

@@ -15,6 +15,7 @@ urlpatterns = [
     path("procedures/", include("yorisou.procedures.urls")),
     path("reports/", include("yorisou.reports.urls")),
     path("applications/", include("yorisou.eforms.urls")),
+    path("live119/", include("yorisou.emergency.urls")),
     path("api/", include("yorisou.api.urls")),
     path("demo-idp/", include("yorisou.devidp.urls")),  # empty unless installed
     path("i18n/", include("django.conf.urls.i18n")),

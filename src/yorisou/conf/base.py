@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "yorisou.procedures",
     "yorisou.reports",
     "yorisou.eforms",
+    "yorisou.emergency",
     "yorisou.api",
 ]
 
@@ -401,6 +402,33 @@ DEMO_IDP: dict[str, Any] = {
     "REDIRECT_URIS": env_list("YORISOU_DEMO_IDP_REDIRECT_URIS", []),
     "CODE_SECONDS": env_int("YORISOU_DEMO_IDP_CODE_SECONDS", 600),
     "PIN": "1234",
+}
+
+# Live119 (see docs/live119.md).
+LIVE119 = {
+    "INVITE_MINUTES": env_int("LIVE119_INVITE_MINUTES", 30),
+    "INVITE_MAX_OPENS": env_int("LIVE119_INVITE_MAX_OPENS", 20),
+    # invites per incident and per phone number within an hour
+    "INVITE_RATE_PER_HOUR": env_int("LIVE119_INVITE_RATE_PER_HOUR", 5),
+    # sms gateway: "outbox" (file under var/sms, the demo) or "http"
+    "SMS_GATEWAY": env_str("LIVE119_SMS_GATEWAY", "outbox"),
+    "SMS_HTTP_URL": env_str("LIVE119_SMS_HTTP_URL"),
+    "SMS_HTTP_TOKEN": env_str("LIVE119_SMS_HTTP_TOKEN"),
+    "SMS_SENDER": env_str("LIVE119_SMS_SENDER", "119"),
+    # media backend: "hub" (aiortc in the web process) or another registered one
+    "MEDIA_BACKEND": env_str("LIVE119_MEDIA_BACKEND", "hub"),
+    # STUN/TURN: comma-separated URLs; TURN credentials from a shared secret
+    "STUN_URLS": env_list("LIVE119_STUN_URLS", []),
+    "TURN_URLS": env_list("LIVE119_TURN_URLS", []),
+    "TURN_SECRET": env_str("LIVE119_TURN_SECRET"),
+    "TURN_TTL_SECONDS": env_int("LIVE119_TURN_TTL_SECONDS", 3600),
+    "RECORDINGS_ROOT": env_path(
+        "LIVE119_RECORDINGS_ROOT", VAR_DIR / "private" / "live119"
+    ),
+    "RECORDING_RETENTION_DAYS": env_int("LIVE119_RECORDING_RETENTION_DAYS", 90),
+    # map tiles: empty shows coordinates, accuracy and the address without a map
+    "TILE_URL": env_str("LIVE119_TILE_URL"),
+    "TILE_ATTRIBUTION": env_str("LIVE119_TILE_ATTRIBUTION"),
 }
 
 YORISOU = {

@@ -12,10 +12,10 @@ that a change never lands on the wrong field when the page was out of date.
 """
 
 import copy
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
-import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -558,9 +558,12 @@ def parse_condition(logic: Any) -> SimpleCondition | None:
         return None
     if operator == "in" and isinstance(args, list) and len(args) == 2:
         name = var(args[0])
-        if name and isinstance(args[1], list):
-            if all(not isinstance(v, dict | list) for v in args[1]):
-                return SimpleCondition(name, "in", list(args[1]))
+        if (
+            name
+            and isinstance(args[1], list)
+            and all(not isinstance(v, dict | list) for v in args[1])
+        ):
+            return SimpleCondition(name, "in", list(args[1]))
         name = var(args[1])
         if name and not isinstance(args[0], dict | list):  # a multiple choice
             return SimpleCondition(name, "is", [args[0]])
@@ -789,7 +792,7 @@ class FieldUpdate:
     type_changed: bool = False
 
 
-def update_field(  # noqa: C901 — one place that reads the whole edit form
+def update_field(
     definition: Mapping[str, Any], key: str, post: PostData
 ) -> FieldUpdate:
     """A field changed as its edit form was posted. The sub-action ``sub``
@@ -852,7 +855,7 @@ def update_field(  # noqa: C901 — one place that reads the whole edit form
     return FieldUpdate(result, new_key, type_changed)
 
 
-def _apply_type_options(  # noqa: C901 — a branch per type
+def _apply_type_options(
     spec: Spec, type_id: str, post: PostData, errors: dict[str, str]
 ) -> None:
     def number(name: str, *, whole: bool = True) -> None:
@@ -896,10 +899,10 @@ def _apply_type_options(  # noqa: C901 — a branch per type
             spec.pop("min", None)
             spec.pop("max", None)
     elif type_id in ("checkbox", "static"):
-        text = _text(post.get("text_ja", ""), post.get("text_en", ""))
-        if type_id == "static" and not (text and text.get("ja")):
+        sentence = _text(post.get("text_ja", ""), post.get("text_en", ""))
+        if type_id == "static" and not (sentence and sentence.get("ja")):
             errors["text_ja"] = _("Enter the guidance in Japanese.")
-        _set(spec, "text", text)
+        _set(spec, "text", sentence)
     elif type_id == "file":
         number("min")
         number("max")

@@ -21,6 +21,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -544,7 +547,7 @@ def _focus_after_error(op: str, target: str, errors: dict[str, str], post: Any) 
 
 @login_required
 @require_POST
-def form_change(request: HttpRequest, slug: str) -> HttpResponse:  # noqa: C901
+def form_change(request: HttpRequest, slug: str) -> HttpResponse:
     """One change of the structured editor: saved to the draft version (htmx:
     the editor is sent back; otherwise a redirect to the page)."""
     form = _form(request, slug)
@@ -573,7 +576,7 @@ def form_change(request: HttpRequest, slug: str) -> HttpResponse:  # noqa: C901
             new = builder_ops.update_form(current, post)
             focus = "builder-form-title"
         elif op == "step_add":
-            new, step_key, field_key = builder_ops.add_step(current, post)
+            new, _step_key, field_key = builder_ops.add_step(current, post)
             editing, focus = field_key, "be-label_ja"
         elif op == "step_update":
             new = builder_ops.update_step(current, target, post)

@@ -1,0 +1,1 @@
+"""Live119: video and location for 119 emergency calls."""
