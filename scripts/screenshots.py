@@ -48,6 +48,9 @@ SHOTS = [
         True,
         "ja",
     ),
+    ("eforms-portal-mobile.png", "aso", "/applications/", True, "ja"),
+    ("eforms-mine-mobile.png", "aso", "/applications/my/", True, "ja"),
+    ("eforms-inbox.png", "procedures", "/applications/office/", False, "ja"),
 ]
 
 

@@ -152,24 +152,7 @@ DEFAULT_LABELS: dict[str, dict[str, str]] = {
     "static": {"ja": "", "en": ""},
 }
 
-#: The type-specific options the builder's form edits (others are kept as they
-#: are, e.g. ``pattern`` written in the JSON editor).
-TYPE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "text": ("max_length", "min_length", "kana"),
-    "textarea": ("max_length", "rows"),
-    "number": ("min", "max", "decimals", "unit"),
-    "date": ("min", "max"),
-    "choice": ("options", "widget", "multiple", "min", "max"),
-    "checkbox": ("text",),
-    "address": (),
-    "phone": (),
-    "email": (),
-    "file": ("min", "max", "accept"),
-    "mynumber": (),
-    "group": ("fields", "min", "max", "item_label", "add_label"),
-    "computed": ("expression", "unit"),
-    "static": ("text",),
-}
+#: Options that belong to a field's type (dropped when the type changes).
 ALL_TYPE_OPTIONS = frozenset(
     {"options", "widget", "multiple", "min", "max", "decimals", "unit", "text"}
     | {"max_length", "min_length", "kana", "rows", "accept", "fields"}
@@ -836,9 +819,9 @@ def update_field(
 
     type_changed = new_type != old_type
     if type_changed:
+        # the old type's options mean something else (or nothing) now
         for name in ALL_TYPE_OPTIONS:
-            if name not in TYPE_OPTIONS[new_type]:
-                spec.pop(name, None)
+            spec.pop(name, None)
         spec["type"] = new_type
         for name, value in _type_defaults(new_type, all_keys(result)).items():
             spec.setdefault(name, value)
