@@ -37,9 +37,7 @@ def _schema(form: Any) -> dict[str, Any]:
 
 def _post(client: Any, form: Any, data: dict[str, Any], **kwargs: Any) -> Any:
     """A change as the page sends it (with the fingerprint of what it shows)."""
-    return client.post(
-        _change_url(), {"rev": _rev(_schema(form)), **data}, **kwargs
-    )
+    return client.post(_change_url(), {"rev": _rev(_schema(form)), **data}, **kwargs)
 
 
 def _field_post(spec: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -111,7 +109,11 @@ def test_add_a_step_with_a_first_field(signed_in: Any, form: Any) -> None:
     step = schema["steps"][2]
     assert step["title"] == {"ja": "添付書類", "en": "Documents"}
     assert step["fields"] == [
-        {"key": "file", "type": "file", "label": {"ja": "添付書類", "en": "Attached documents"}}
+        {
+            "key": "file",
+            "type": "file",
+            "label": {"ja": "添付書類", "en": "Attached documents"},
+        }
     ]
     # the published version is untouched; the change went to a new draft, audited
     published = form.versions.get(number=1)
@@ -217,9 +219,7 @@ def test_a_bad_key_shows_a_field_error_and_changes_nothing(
 ) -> None:
     spec = _field(_schema(form), "copies")
     for bad, message in (("Copies!", "lower-case"), ("name", "already used")):
-        response = _post(
-            signed_in, form, _field_post(spec, key=bad, label_ja="部数")
-        )
+        response = _post(signed_in, form, _field_post(spec, key=bad, label_ja="部数"))
         assert response.status_code == 400
         html = response.content.decode()
         assert 'id="be-key-error"' in html and message in html
@@ -358,7 +358,9 @@ def test_file_group_computed_static_and_checkbox_options(
         "date",
         "text",
     ]
-    no_nesting = _post(signed_in, form, {"op": "field_add", "group": "group", "type": "group"})
+    no_nesting = _post(
+        signed_in, form, {"op": "field_add", "group": "group", "type": "group"}
+    )
     assert no_nesting.status_code == 400
     _post(
         signed_in,
@@ -381,9 +383,7 @@ def test_file_group_computed_static_and_checkbox_options(
     unknown = _post(
         signed_in,
         form,
-        _field_post(
-            _field(_schema(form), "computed"), expression='{"var": "nothing"}'
-        ),
+        _field_post(_field(_schema(form), "computed"), expression='{"var": "nothing"}'),
     )
     assert unknown.status_code == 400
     assert "nothing" in unknown.content.decode()
@@ -400,7 +400,9 @@ def test_file_group_computed_static_and_checkbox_options(
     _post(
         signed_in,
         form,
-        _field_post(_field(_schema(form), "checkbox"), text_ja="同意します。", text_en=""),
+        _field_post(
+            _field(_schema(form), "checkbox"), text_ja="同意します。", text_en=""
+        ),
     )
     assert _field(_schema(form), "checkbox")["text"] == {"ja": "同意します。"}
 
@@ -490,7 +492,9 @@ def test_condition_builder_writes_visible_if(
     assert saved["visible_if"] == expected
     # and it reads back into the same simple condition
     editor = builder_ops.editor_for(saved)
-    assert editor.visibility == "simple" and editor.condition.field == data["cond_field"]
+    assert (
+        editor.visibility == "simple" and editor.condition.field == data["cond_field"]
+    )
     page = signed_in.get(response["Location"]).content.decode()
     assert "Shown only when" in page or "場合のみ表示" in page
 
@@ -568,7 +572,9 @@ def test_required_if_follows_the_condition(signed_in: Any, form: Any) -> None:
         actor=form.versions.first().created_by, definition=form, schema=schema
     )
     spec = _field(_schema(form), "mail_to")
-    _post(signed_in, form, _field_post(spec, cond_field="wants_mail", cond_value="false"))
+    _post(
+        signed_in, form, _field_post(spec, cond_field="wants_mail", cond_value="false")
+    )
     saved = _field(_schema(form), "mail_to")
     assert saved["visible_if"] == {"!": [{"var": "wants_mail"}]}
     assert saved["required_if"] == saved["visible_if"]

@@ -512,18 +512,21 @@ def _builder_context(
     return context
 
 
-def _focus_after_move(definition: Any, key: str, kind: str) -> str:
-    """The move button to keep focus on (the other one at the end of a list)."""
+def _focus_after_move(definition: Any, key: str, kind: str, pressed: str) -> str:
+    """The move button pressed (to press it again), or the other one when the
+    item reached the end of its list."""
     if kind == "step":
-        steps = definition.get("steps") or []
         index = builder_ops.step_index(definition, key)
-        count = len(steps)
-        prefix = f"step-{key}"
+        count = len(definition.get("steps") or [])
     else:
         located = builder_ops.find_field(definition, key)
         index, count = located.index, len(located.container)
-        prefix = f"field-{key}"
-    return f"{prefix}-{'up' if index > 0 else 'down'}" if count > 1 else prefix
+    prefix = f"{kind}-{key}"
+    if count < 2:
+        return f"{prefix}-title" if kind == "step" else prefix
+    if pressed == "up":
+        return f"{prefix}-up" if index > 0 else f"{prefix}-down"
+    return f"{prefix}-down" if index < count - 1 else f"{prefix}-up"
 
 
 def _focus_after_error(op: str, target: str, errors: dict[str, str], post: Any) -> str:
@@ -583,7 +586,9 @@ def form_change(request: HttpRequest, slug: str) -> HttpResponse:
             focus = f"step-{target}-title"
         elif op in ("step_up", "step_down"):
             new = builder_ops.move_step(current, target, -1 if op == "step_up" else 1)
-            focus = _focus_after_move(new, target, "step")
+            focus = _focus_after_move(
+                new, target, "step", "up" if op == "step_up" else "down"
+            )
         elif op == "step_delete":
             new = builder_ops.delete_step(current, target)
             focus = "builder-steps"
@@ -619,7 +624,9 @@ def form_change(request: HttpRequest, slug: str) -> HttpResponse:
                 focus = f"field-{editing}-editor"
         elif op in ("field_up", "field_down"):
             new = builder_ops.move_field(current, target, -1 if op == "field_up" else 1)
-            focus = _focus_after_move(new, target, "field")
+            focus = _focus_after_move(
+                new, target, "field", "up" if op == "field_up" else "down"
+            )
         elif op == "field_delete":
             located = builder_ops.find_field(current, target)
             new = builder_ops.delete_field(current, target)

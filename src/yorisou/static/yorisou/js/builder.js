@@ -26,7 +26,10 @@
     if (target.disabled) target = document.getElementById("builder-steps") || target;
     var closed = target.closest("details:not([open])");
     if (closed) closed.open = true;
-    target.focus();
+    target.focus({ preventScroll: true });
+    // a tall element (a field's edit form) from its top, others just into view
+    var tall = target.getBoundingClientRect().height > window.innerHeight * 0.6;
+    target.scrollIntoView({ block: tall ? "start" : "nearest" });
   });
 
   function slug(text) {
