@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--database", default="yorisou_bench")
     parser.add_argument("--pyinstrument", action="store_true")
+    parser.add_argument("--no-profile", action="store_true", help="time only")
     parser.add_argument("--show-sql", action="store_true")
     args = parser.parse_args()
     os.environ.update(
@@ -108,13 +109,18 @@ def main() -> None:
         profiler = Profiler(interval=0.0005)
     else:
         profiler = cProfile.Profile()
-    profiler.enable() if not args.pyinstrument else profiler.start()
+    if args.pyinstrument:
+        profiler.start()
+    elif not args.no_profile:
+        profiler.enable()
     for i in range(args.runs):
         began = time.perf_counter()
         status = submit(f"{run_id}-{i}", i)
         times.append((time.perf_counter() - began) * 1000)
         assert status == 201, status
-    if args.pyinstrument:
+    if args.no_profile:
+        pass
+    elif args.pyinstrument:
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=False))
     else:
@@ -126,7 +132,7 @@ def main() -> None:
     print(
         f"{args.runs} submissions: median {statistics.median(times):.2f} ms, "
         f"mean {statistics.fmean(times):.2f} ms, CPU {cpu:.2f} ms each "
-        "(one process, profiler on)"
+        "(one process" + (")" if args.no_profile else ", profiler on)")
     )
 
 

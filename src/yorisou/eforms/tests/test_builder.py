@@ -26,7 +26,8 @@ def _change_url() -> str:
 
 
 def _draft(form: Any) -> FormVersion | None:
-    return form.versions.filter(state=VersionState.DRAFT).first()
+    draft: FormVersion | None = form.versions.filter(state=VersionState.DRAFT).first()
+    return draft
 
 
 def _schema(form: Any) -> dict[str, Any]:
@@ -76,13 +77,13 @@ def test_page_shows_the_structured_editor_and_the_json_tab(
     edit = reverse("eforms:builder_edit", kwargs={"slug": "test-form"})
     page = signed_in.get(edit).content.decode()
     assert 'id="builder"' in page and 'id="step-applicant"' in page
-    assert 'id="field-copies"' in page and 'id="preview"' in page
+    assert 'id="bf-copies"' in page and 'id="preview"' in page
     assert "builder.js" in page
     assert 'name="schema"' not in page  # the JSON editor is in its own tab
     json_tab = signed_in.get(edit, {"tab": "json"}).content.decode()
     assert 'name="schema"' in json_tab and 'id="builder"' not in json_tab
     opened = signed_in.get(edit, {"edit": "copies"}).content.decode()
-    assert 'id="field-copies-editor"' in opened and 'name="min"' in opened
+    assert 'id="bf-copies-editor"' in opened and 'name="min"' in opened
     partial = signed_in.get(edit, {"edit": "copies"}, headers=HTMX)
     assert partial.content.decode().startswith('<div id="builder"')
     assert "HX-Request" in partial["Vary"]
@@ -180,7 +181,7 @@ def test_add_each_field_type(signed_in: Any, form: Any, kind: str) -> None:
     added = schema["steps"][1]["fields"][-1]
     assert added["type"] == kind
     assert added["key"] == kind
-    assert f'id="field-{kind}-editor"' in html  # its edit form is open
+    assert f'id="bf-{kind}-editor"' in html  # its edit form is open
     assert not [p for p in formschema.validate_definition(schema) if p.is_error]
 
 
@@ -218,7 +219,7 @@ def test_a_bad_key_shows_a_field_error_and_changes_nothing(
     signed_in: Any, form: Any
 ) -> None:
     spec = _field(_schema(form), "copies")
-    for bad, message in (("Copies!", "lower-case"), ("name", "already used")):
+    for bad, message in (("Copies!", "英小文字"), ("name", "使われています")):
         response = _post(signed_in, form, _field_post(spec, key=bad, label_ja="部数"))
         assert response.status_code == 400
         html = response.content.decode()
@@ -423,7 +424,7 @@ def test_move_and_delete_fields(signed_in: Any, form: Any) -> None:
     response = _post(
         signed_in, form, {"op": "field_up", "target": "name"}, headers=HTMX
     )
-    assert 'data-focus="field-name-down"' in response.content.decode()  # first now
+    assert 'data-focus="bf-name-down"' in response.content.decode()  # first now
     _post(signed_in, form, {"op": "field_delete", "target": "my_number"})
     keys = [f["key"] for f in _schema(form)["steps"][0]["fields"]]
     assert keys == ["name", "birthdate"]

@@ -158,7 +158,7 @@ def form_edit(request: HttpRequest, slug: str) -> HttpResponse:
     )
     editing = request.GET.get("edit", "") if tab == "build" else ""
     builder = _builder_context(
-        form, draft, base, editing=editing, focus=f"field-{editing}-editor"
+        form, draft, base, editing=editing, focus=f"bf-{editing}-editor"
     )
     if _is_htmx(request) and request.method == "GET":
         response = render(request, "eforms/builder/_builder.html", builder)
@@ -521,7 +521,7 @@ def _focus_after_move(definition: Any, key: str, kind: str, pressed: str) -> str
     else:
         located = builder_ops.find_field(definition, key)
         index, count = located.index, len(located.container)
-    prefix = f"{kind}-{key}"
+    prefix = f"step-{key}" if kind == "step" else f"bf-{key}"
     if count < 2:
         return f"{prefix}-title" if kind == "step" else prefix
     if pressed == "up":
@@ -621,7 +621,7 @@ def form_change(request: HttpRequest, slug: str) -> HttpResponse:
             elif sub.startswith("option_"):
                 focus = "be-options"
             else:
-                focus = f"field-{editing}-editor"
+                focus = f"bf-{editing}-editor"
         elif op in ("field_up", "field_down"):
             new = builder_ops.move_field(current, target, -1 if op == "field_up" else 1)
             focus = _focus_after_move(
@@ -632,7 +632,7 @@ def form_change(request: HttpRequest, slug: str) -> HttpResponse:
             new = builder_ops.delete_field(current, target)
             focus = f"step-{current['steps'][located.step_index]['key']}-title"
             if located.group is not None:
-                focus = f"field-{located.group.get('key')}"
+                focus = f"bf-{located.group.get('key')}"
             if editing == target:
                 editing = ""
         else:
@@ -701,7 +701,7 @@ def form_change(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, status)
         anchor = focus.removesuffix("-up").removesuffix("-down")
         if anchor.startswith("be-"):
-            anchor = f"field-{editing}-editor"
+            anchor = f"bf-{editing}-editor"
         url = _edit_url(form.slug, edit=editing)
         return redirect(f"{url}#{anchor}" if anchor else url)
     return _builder_response(

@@ -27,9 +27,10 @@
     var closed = target.closest("details:not([open])");
     if (closed) closed.open = true;
     target.focus({ preventScroll: true });
-    // a tall element (a field's edit form) from its top, others just into view
+    // a tall element (a field's edit form) from its top, others with their
+    // label and error around them
     var tall = target.getBoundingClientRect().height > window.innerHeight * 0.6;
-    target.scrollIntoView({ block: tall ? "start" : "nearest" });
+    target.scrollIntoView({ block: tall ? "start" : "center" });
   });
 
   function slug(text) {
@@ -52,6 +53,15 @@
     var select = event.target;
     if (!select.matches || !select.matches("select[data-refresh]") || !select.form) return;
     var button = document.getElementById(select.getAttribute("data-refresh"));
-    if (button && select.form.requestSubmit) select.form.requestSubmit(button);
+    if (!button || !select.form.requestSubmit) return;
+    // htmx sends the value of the button last clicked, not of requestSubmit's
+    // submitter: send the button's value with a hidden input instead
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = button.name;
+    input.value = button.value;
+    select.form.appendChild(input);
+    select.form.requestSubmit();
+    input.remove();
   });
 })();
