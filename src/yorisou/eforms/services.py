@@ -380,8 +380,8 @@ def verified_paths(
         try:
             expected = field.kind.clean(field, claims[key])
             given = field.kind.clean(field, data.get(field.key))
-        except Exception:  # noqa: BLE001 - a claim the field cannot take
-            continue
+        except formschema.FieldError:
+            expected = given = None  # a claim or answer the field cannot take
         if given and given == expected:
             found.append(field.key)
     return found
