@@ -52,6 +52,12 @@ DEFINITION: dict[str, Any] = {
                     "max": 10,
                 },
                 {
+                    "key": "document",
+                    "type": "file",
+                    "label": {"ja": "添付書類", "en": "Document"},
+                    "max": 2,
+                },
+                {
                     "key": "fee",
                     "type": "computed",
                     "label": {"ja": "手数料", "en": "Fee"},

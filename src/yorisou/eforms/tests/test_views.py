@@ -235,3 +235,57 @@ def test_builder_preview_publish_and_json_round_trip(
     assert "JSON" in preview.content.decode()
     client.force_login(applicant)
     assert client.get(edit).status_code in (403, 404)
+
+
+def test_documents_upload_through_the_step_and_stay_private(
+    client: Any,
+    form: Any,
+    applicant: Any,
+    other_citizen: Any,
+    officer: Any,
+    settings: Any,
+    tmp_path: Any,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yorisou.eforms.models import Attachment
+    from yorisou.eforms.tests.test_services import PNG
+
+    settings.PRIVATE_FILES_ROOT = tmp_path
+    client.force_login(applicant)
+    draft = services.application_start(
+        actor=applicant, definition=form, assurance="account"
+    )
+    step = reverse("eforms:step", kwargs={"pk": draft.pk, "step": "request"})
+    refused = client.post(
+        step,
+        {
+            "copies": "1",
+            "document": SimpleUploadedFile("a.pdf", b"<html>no</html>"),
+            "action": "next",
+        },
+    )
+    assert refused.status_code == 400 and Attachment.objects.count() == 0
+    done = client.post(
+        step,
+        {
+            "copies": "1",
+            "document": SimpleUploadedFile("写真.png", PNG, content_type="image/png"),
+            "action": "next",
+        },
+    )
+    assert done.status_code == 302, done.content.decode()[:2000]
+    attachment = Attachment.objects.get()
+    assert not str(attachment.file.path).startswith(str(settings.MEDIA_ROOT))
+    review = client.get(reverse("eforms:review", kwargs={"pk": draft.pk}))
+    assert "写真.png" in review.content.decode()
+    url = reverse("eforms:attachment", kwargs={"pk": attachment.pk})
+    got = client.get(url)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == PNG
+    assert got["Content-Disposition"].startswith("attachment")
+    for intruder in (other_citizen, officer):  # a draft: not even the section
+        client.force_login(intruder)
+        assert client.get(url).status_code == 404
+    from yorisou.core.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="eforms.attachment.open").count() == 1
