@@ -154,6 +154,17 @@ else:
             "NAME": VAR_DIR / "yorisou.sqlite3",
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool per process (psycopg_pool): under ASGI every request runs in its own
+    # thread, and persistent connections per thread would pile up until
+    # PostgreSQL refuses new clients. DB_POOL_MAX × processes must stay below
+    # the server's max_connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN", 2),
+        "max_size": env_int("DB_POOL_MAX", 8),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -21,3 +21,6 @@ WHITENOISE_AUTOREFRESH = True
 YORISOU_DEMO_IDP = env_bool("YORISOU_DEMO_IDP", True)
 if YORISOU_DEMO_IDP:
     INSTALLED_APPS = [*INSTALLED_APPS, "yorisou.devidp"]  # noqa: F405
+
+# The test runner opens and closes the test database itself: no pool.
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405

@@ -152,7 +152,7 @@ class Application(models.Model):
     )
     # A key the form or an API client sends with the submission: the same key
     # never makes a second application.
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
     data = models.JSONField(_("answers"), default=dict)
     # My Number values, encrypted with core.crypto (never in ``data``).
     secrets = models.TextField(blank=True, default="")

@@ -72,6 +72,14 @@ def portal_forms() -> QuerySet[FormDefinition]:
     )
 
 
+def form_for_submit(*, slug: str) -> FormDefinition:
+    """An open form with its published version and nothing else (the API's
+    submit path: as few joins as possible)."""
+    return FormDefinition.objects.select_related("current_version").get(
+        slug=slug, is_open=True, current_version__state=VersionState.PUBLISHED
+    )
+
+
 def portal_form_get(*, slug: str) -> FormDefinition:
     """One open form by its address (raises ``DoesNotExist``)."""
     return portal_forms().get(slug=slug)

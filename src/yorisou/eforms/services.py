@@ -41,8 +41,20 @@ def _audit(actor: Any, action: str, target: Any, changes: dict[str, Any]) -> Non
     audit.record(actor=actor, action=f"eforms.{action}", target=target, changes=changes)
 
 
+_PUBLISHED_SCHEMAS: dict[int, "formschema.FormSchema"] = {}
+
+
 def _schema(version: FormVersion) -> "formschema.FormSchema":
-    return formschema.FormSchema(version.schema)
+    """The parsed definition of a version; a published version never changes,
+    so its parse is kept (per process)."""
+    if version.state != VersionState.PUBLISHED and version.state != "retired":
+        return formschema.FormSchema(version.schema)
+    parsed = _PUBLISHED_SCHEMAS.get(version.pk)
+    if parsed is None:
+        if len(_PUBLISHED_SCHEMAS) > 500:
+            _PUBLISHED_SCHEMAS.clear()
+        parsed = _PUBLISHED_SCHEMAS[version.pk] = formschema.FormSchema(version.schema)
+    return parsed
 
 
 def field_or_none(schema: Any, path: str) -> Any:
@@ -425,7 +437,7 @@ def application_submit(
         locked.verified = verified_paths(schema, data, claims or {})
         locked.revision += 1
         locked.save()
-        _status(locked, actor, "submit", State.DRAFT, State.RECEIVED, "", now)
+        _status(locked, actor, "submit", State.DRAFT, State.RECEIVED, "", now, seq=1)
         _audit(
             actor,
             "application.submit",
@@ -457,7 +469,7 @@ def application_submit_data(
         raise ValidationError(
             {"idempotency_key": _("Send an Idempotency-Key of 8 to 64 characters.")}
         )
-    scoped_key = f"{actor.pk}:{key}"[:64]
+    scoped_key = f"{actor.pk}:{key}"  # at most 64 + 1 + 20 characters
     existing = Application.objects.filter(idempotency_key=scoped_key).first()
     if existing is not None:
         if existing.applicant_id != actor.pk or existing.definition_id != definition.pk:
@@ -493,7 +505,16 @@ def application_submit_data(
         with transaction.atomic():
             application.reference = _unique_reference(timezone.localdate(now))
             application.save(force_insert=True)
-            _status(application, actor, "submit", State.DRAFT, State.RECEIVED, "", now)
+            _status(
+                application,
+                actor,
+                "submit",
+                State.DRAFT,
+                State.RECEIVED,
+                "",
+                now,
+                seq=1,
+            )
             _audit(
                 actor,
                 "application.submit",
@@ -535,11 +556,16 @@ def _status(
     to_state: str,
     reason: str,
     at: Any = None,
+    seq: int | None = None,
 ) -> ApplicationStatus:
-    last = application.statuses.order_by("-seq").values_list("seq", flat=True).first()
+    if seq is None:
+        last = (
+            application.statuses.order_by("-seq").values_list("seq", flat=True).first()
+        )
+        seq = (last or 0) + 1
     return ApplicationStatus.objects.create(
         application=application,
-        seq=(last or 0) + 1,
+        seq=seq,
         action=action,
         from_state=from_state,
         to_state=to_state,

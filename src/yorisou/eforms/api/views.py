@@ -79,7 +79,7 @@ class ApplicationViewSet(
         payload = SubmitSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         try:
-            form = selectors.portal_form_get(slug=payload.validated_data["form"])
+            form = selectors.form_for_submit(slug=payload.validated_data["form"])
         except FormDefinition.DoesNotExist:
             raise Http404 from None
         application, created = services.application_submit_data(

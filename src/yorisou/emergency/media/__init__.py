@@ -44,7 +44,7 @@ def get_backend() -> MediaBackend:
     # AppConfig (or the module that defines them) before the first call.
     from yorisou.emergency.media import hub  # noqa: F401
 
-    name: str = settings.LIVE119["MEDIA_BACKEND"]
+    name = str(settings.LIVE119["MEDIA_BACKEND"])
     backend = _instances.get(name)
     if backend is None:
         backend = _instances[name] = media_backends.get(name)()

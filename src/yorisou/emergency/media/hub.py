@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import fractions
 import logging
 import time
@@ -145,7 +144,7 @@ class SwitchableTrack(MediaStreamTrack):
         pts = max(pts, self._last_pts + 1)
         frame.pts = self._last_pts = pts
 
-    async def recv(self) -> Frame | Packet:
+    async def recv(self) -> Frame | Packet[Any]:
         while True:
             if self.readyState != "live":
                 raise MediaStreamError
@@ -353,7 +352,7 @@ class HubBackend(MediaBackend):
             return
         try:
             parsed = candidate_from_sdp(line.removeprefix("candidate:"))
-        except (ValueError, IndexError) as exc:
+        except (ValueError, IndexError, AssertionError) as exc:  # aiortc asserts
             raise MediaError(f"bad ICE candidate: {line[:80]!r}") from exc
         parsed.sdpMid = candidate.get("sdpMid")
         parsed.sdpMLineIndex = candidate.get("sdpMLineIndex")

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import time
+from typing import Any, cast
 
 from django.conf import settings
 
@@ -35,7 +36,7 @@ def ice_servers(*, user: str, now: float | None = None) -> list[IceServer]:
 
     Empty when neither STUN nor TURN is configured (loopback and LAN demos).
     """
-    conf = settings.LIVE119
+    conf = cast(dict[str, Any], settings.LIVE119)
     servers: list[IceServer] = []
     stun_urls: list[str] = list(conf["STUN_URLS"])
     if stun_urls:

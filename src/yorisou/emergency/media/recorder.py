@@ -97,22 +97,16 @@ class Recorder:
         if self._reader is None or self._started_at is None:
             raise RuntimeError("recorder not started")
         self._reader.cancel()
-        try:
-            await self._reader
-        except asyncio.CancelledError:
-            if asyncio.current_task() is not None and (
-                asyncio.current_task().cancelling()  # type: ignore[union-attr]
-            ):
-                raise
+        # gather() reports the reader's cancellation as a result, but a
+        # cancellation of stop() itself still propagates.
+        await asyncio.gather(self._reader, return_exceptions=True)
         stopped_at = datetime.now(UTC)
         stop = _Stop(pts=self._now_pts())
         # The queue may be full: wait for room in a thread, not on the loop.
         await asyncio.to_thread(self._queue.put, stop)
         await asyncio.to_thread(self._thread.join)
         if self._error is not None:
-            logger.error(
-                "live119 recording %s failed: %r", self.path, self._error
-            )
+            logger.error("live119 recording %s failed: %r", self.path, self._error)
         return RecordingInfo(
             path=self.path,
             started_at=self._started_at,
@@ -154,10 +148,12 @@ class Recorder:
 
     def _work(self) -> None:
         writer: _Writer | None = None
+        stopping = False
         try:
             while True:
                 item = self._queue.get()
                 if isinstance(item, _Stop):
+                    stopping = True
                     if writer is not None:
                         writer.finish(item.pts)
                         self._duration_s = writer.duration_s()
@@ -166,11 +162,11 @@ class Recorder:
                     writer = _Writer(self.path, item.frame.width, item.frame.height)
                 writer.write(item.frame, item.pts)
                 self.frames_written += 1
-        except BaseException as exc:  # noqa: BLE001 (reported by stop())
+        except BaseException as exc:
             self._error = exc
             # Keep draining so the loop's put() in stop() never waits forever.
-            while not isinstance(self._queue.get(), _Stop):
-                pass
+            while not stopping:
+                stopping = isinstance(self._queue.get(), _Stop)
         finally:
             if writer is not None:
                 writer.close()
@@ -249,16 +245,18 @@ def _private_copy(frame: VideoFrame, width: int, height: int) -> VideoFrame:
     the shared object. A phone that turns (480×640) is scaled to the size the
     recording started with.
     """
-    if frame.width != width or frame.height != height or frame.format.name != (
-        "yuv420p"
+    if (
+        frame.width != width
+        or frame.height != height
+        or frame.format.name != ("yuv420p")
     ):
         return frame.reformat(width=width, height=height, format="yuv420p")
     copy = VideoFrame(width, height, "yuv420p")
     for source, target in zip(frame.planes, copy.planes, strict=True):
         if source.line_size == target.line_size:
-            target.update(source)
+            target.update(source)  # type: ignore[arg-type]  # any buffer
             continue
-        src, dst = memoryview(source), memoryview(target)  # type: ignore[arg-type]
+        src, dst = memoryview(source), memoryview(target)
         row = target.width
         for y in range(target.height):
             s, d = y * source.line_size, y * target.line_size
