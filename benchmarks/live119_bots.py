@@ -1,4 +1,4 @@
-"""The bots of ``benchmarks/live119_media.py``: a caller and viewers in their own process.
+"""Bots for `benchmarks/live119_media.py`: a caller and viewers in their own process.
 
 They talk to the hub process through its JSON-lines signalling server and print
 one JSON line with their results. Not meant to be run by hand.
@@ -47,6 +47,15 @@ class RemoteHub:
         return SessionDescription(sdp=reply["sdp"], type="answer")
 
 
+async def bytes_received(viewer: ViewerBot) -> int:
+    report = await viewer.pc.getStats()
+    return sum(
+        stat.bytesReceived
+        for stat in report.values()
+        if stat.type == "inbound-rtp" and stat.kind == "video"
+    )
+
+
 async def wait_connected(viewer: ViewerBot, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while viewer.pc.connectionState != "connected":
@@ -91,11 +100,16 @@ async def cpu(hub: RemoteHub, seconds: float, counts: list[int]) -> dict:
             await wait_connected(viewer)
         await asyncio.sleep(3)  # warm-up: encoders started, bitrate settled
         sent, got = track.sent, [len(v.frames) for v in viewers]
+        octets = [await bytes_received(v) for v in viewers]
         wall, own = time.monotonic(), time.process_time()
         await hub.call(op="mark", name=f"{count}-start")
         await asyncio.sleep(seconds)
         await hub.call(op="mark", name=f"{count}-end")
         elapsed = time.monotonic() - wall
+        kbps = [
+            8 * (await bytes_received(v) - n) / elapsed / 1000
+            for v, n in zip(viewers, octets, strict=True)
+        ]
         phases.append(
             {
                 "viewers": count,
@@ -104,6 +118,7 @@ async def cpu(hub: RemoteHub, seconds: float, counts: list[int]) -> dict:
                     (len(v.frames) - n) / elapsed
                     for v, n in zip(viewers, got, strict=True)
                 ],
+                "viewer_kbps": kbps,
                 "bots_cpu_percent": 100 * (time.process_time() - own) / elapsed,
             }
         )

@@ -107,7 +107,9 @@ async def main() -> None:
     server = HubServer()
     tcp = await asyncio.start_server(server.handle, "127.0.0.1", 0)
     port = tcp.sockets[0].getsockname()[1]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}"
+    )
     print(f"python {platform.python_version()}; load average before: {load()}")
 
     if args.only in (None, "latency"):
@@ -138,7 +140,9 @@ async def main() -> None:
             print(
                 f"{n} viewers: hub {percent:.1f} % of one core{per_viewer}; "
                 f"caller sent {phase['sent_fps']:.1f} fps, viewers got "
-                f"{', '.join(f'{x:.1f}' for x in phase['viewer_fps']) or '-'} fps; "
+                f"{', '.join(f'{x:.1f}' for x in phase['viewer_fps']) or '-'} fps "
+                f"at {', '.join(f'{x:.0f}' for x in phase['viewer_kbps']) or '-'} "
+                "kbit/s; "
                 f"bots {phase['bots_cpu_percent']:.0f} %"
             )
 

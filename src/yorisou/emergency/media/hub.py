@@ -184,6 +184,12 @@ class _Incident:
     recorder: Recorder | None = None
     recorder_track: MediaStreamTrack | None = None
     pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    closed: bool = False
+
+    def check_open(self) -> None:
+        # A call that waited for the lock while close() ran must not revive it.
+        if self.closed:
+            raise MediaError("the incident's media is closed")
 
 
 @media_backends.register("hub")
@@ -205,6 +211,7 @@ class HubBackend(MediaBackend):
     ) -> SessionDescription:
         incident = self._incident(incident_id)
         async with incident.lock:
+            incident.check_open()
             pc = RTCPeerConnection(rtc_configuration(ice_servers))
             tracks: dict[str, MediaStreamTrack] = {}
             pc.on("track", lambda track: tracks.setdefault(track.kind, track))
@@ -258,6 +265,7 @@ class HubBackend(MediaBackend):
             raise MediaError(f"viewer id {PUBLISHER!r} is reserved")
         incident = self._incident(incident_id)
         async with incident.lock:
+            incident.check_open()
             await self._drop_viewer(incident, viewer_id, keep_pending=True)
             pc = RTCPeerConnection(rtc_configuration(ice_servers))
             try:
@@ -326,17 +334,23 @@ class HubBackend(MediaBackend):
         self, incident_id: int, peer_id: str, candidate: dict[str, Any]
     ) -> None:
         incident = self._incident(incident_id)
-        pc = incident.publisher if peer_id == PUBLISHER else None
-        if peer_id != PUBLISHER:
-            pc = incident.viewers.get(peer_id)
-        if pc is None or pc.remoteDescription is None:
-            # The browser trickles candidates while the offer is still being
-            # answered; keep them for the connection that is being set up.
-            pending = incident.pending.setdefault(peer_id, [])
-            if len(pending) < MAX_PENDING_CANDIDATES:
-                pending.append(candidate)
-            return
-        await self._add_candidate(pc, candidate)
+        # The lock makes a candidate that follows a new offer wait for that offer's
+        # connection instead of landing on the one it replaces.
+        async with incident.lock:
+            if incident.closed:
+                return
+            if peer_id == PUBLISHER:
+                pc = incident.publisher
+            else:
+                pc = incident.viewers.get(peer_id)
+            if pc is None or pc.remoteDescription is None:
+                # The browser trickles candidates while its offer is still on
+                # the way; keep them for the connection that is being set up.
+                pending = incident.pending.setdefault(peer_id, [])
+                if len(pending) < MAX_PENDING_CANDIDATES:
+                    pending.append(candidate)
+                return
+            await self._add_candidate(pc, candidate)
 
     async def _add_pending(
         self, incident: _Incident, peer_id: str, pc: RTCPeerConnection
@@ -346,6 +360,9 @@ class HubBackend(MediaBackend):
 
     @staticmethod
     async def _add_candidate(pc: RTCPeerConnection, candidate: dict[str, Any]) -> None:
+        fragment = candidate.get("usernameFragment")
+        if fragment and f"a=ice-ufrag:{fragment}" not in pc.remoteDescription.sdp:
+            return  # a late candidate of the connection this one replaced
         line = str(candidate.get("candidate") or "")
         if not line:
             await pc.addIceCandidate(None)  # end of candidates
@@ -365,6 +382,7 @@ class HubBackend(MediaBackend):
     async def start_recording(self, incident_id: int, path: Path) -> None:
         incident = self._incident(incident_id)
         async with incident.lock:
+            incident.check_open()
             if incident.recorder is not None:
                 raise MediaError(f"incident {incident_id} is already being recorded")
             track = incident.relay.subscribe(incident.video, buffered=False)
@@ -418,6 +436,7 @@ class HubBackend(MediaBackend):
         incident = self._incidents.pop(incident_id, None)
         if incident is None:
             return
+        incident.closed = True
         async with incident.lock:
             info = await self._stop_recorder(incident)
             if info is not None:

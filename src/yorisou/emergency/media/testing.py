@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -24,28 +25,58 @@ from av import VideoFrame
 from yorisou.emergency.media.base import MediaBackend, SessionDescription
 
 BAR_POSITIONS = 30
+BLOCK = 16  # pixels per block of the scene
+PAN_STEP = 4  # pixels the camera pans per frame
 
 
 class SyntheticVideoTrack(VideoStreamTrack):
-    """Grey frames with a white bar that moves one step per frame (30 fps).
+    """A camera pan over a blocky random scene with a moving white bar (30 fps).
 
-    The frames are built once per bar position, so the bot costs little CPU next
-    to the hub it exercises. ``sent`` counts the frames handed to the encoder.
+    The scene has sharp edges everywhere and moves every frame, so encoders work
+    at least as hard as with a hand-held phone camera (a flat picture would
+    flatter the hub). Frames
+    are built once per position, so the bot costs little CPU next to the hub it
+    exercises. ``sent`` counts the frames handed to the encoder.
     """
 
-    def __init__(self, width: int = 320, height: int = 240) -> None:
+    def __init__(self, width: int = 320, height: int = 240, seed: int = 119) -> None:
         super().__init__()
         self.width, self.height = width, height
         self.sent = 0
+        rng = random.Random(seed)  # noqa: S311 (a test picture, not a secret)
+        self._luma_rows = [
+            self._texture(rng, width, BLOCK, 32, 224) for _ in range(height // BLOCK)
+        ]
+        self._chroma_rows = [
+            self._texture(rng, width // 2, BLOCK // 2, 104, 152)
+            for _ in range(height // BLOCK)
+        ]
         self._planes = [self._picture(i) for i in range(BAR_POSITIONS)]
 
+    @staticmethod
+    def _texture(
+        rng: random.Random, width: int, block: int, low: int, high: int
+    ) -> bytes:
+        """One band of blocks, twice as wide as the picture (room to pan)."""
+        values = [rng.randrange(low, high) for _ in range(2 * width // block + 1)]
+        return b"".join(bytes([v]) * block for v in values)
+
     def _picture(self, position: int) -> tuple[bytes, bytes, bytes]:
-        bar = max(self.width // BAR_POSITIONS, 1)
-        row = bytearray([64]) * self.width
-        row[position * bar : (position + 1) * bar] = bytes([235]) * bar
-        luma = bytes(row) * self.height
-        chroma = bytes([128]) * ((self.width // 2) * (self.height // 2))
-        return luma, chroma, chroma
+        w, h = self.width, self.height
+        shift = position * PAN_STEP
+        luma = bytearray()
+        for y in range(h):
+            band = self._luma_rows[min(y // BLOCK, len(self._luma_rows) - 1)]
+            luma += band[shift : shift + w]
+        bar = max(w // BAR_POSITIONS, 1)
+        for y in range(h // 3, 2 * h // 3):
+            start = y * w + position * bar
+            luma[start : start + bar] = bytes([235]) * bar
+        chroma = bytearray()
+        for y in range(h // 2):
+            band = self._chroma_rows[min(2 * y // BLOCK, len(self._chroma_rows) - 1)]
+            chroma += band[shift // 2 : shift // 2 + w // 2]
+        return bytes(luma), bytes(chroma), bytes(reversed(chroma))
 
     async def recv(self) -> VideoFrame:
         pts, time_base = await self.next_timestamp()
