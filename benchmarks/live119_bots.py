@@ -50,9 +50,7 @@ class RemoteHub:
 async def bytes_received(viewer: ViewerBot) -> int:
     report = await viewer.pc.getStats()
     return sum(
-        stat.bytesReceived
-        for stat in report.values()
-        if stat.type == "inbound-rtp" and stat.kind == "video"
+        stat.bytesReceived for stat in report.values() if stat.type == "transport"
     )
 
 
@@ -122,6 +120,14 @@ async def cpu(hub: RemoteHub, seconds: float, counts: list[int]) -> dict:
                 "bots_cpu_percent": 100 * (time.process_time() - own) / elapsed,
             }
         )
+    # The last number of viewers again, with the recorder running.
+    await hub.call(op="record", incident=incident, on=True)
+    await asyncio.sleep(3)
+    await hub.call(op="mark", name=f"{counts[-1]}-rec-start")
+    await asyncio.sleep(seconds)
+    await hub.call(op="mark", name=f"{counts[-1]}-rec-end")
+    recording = await hub.call(op="record", incident=incident, on=False)
+    phases.append({"viewers": counts[-1], "recording": recording})
     for viewer in viewers:
         await viewer.close()
     await caller.close()

@@ -30,6 +30,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -68,6 +69,18 @@ class HubServer:
                     request["incident"], request["viewer"], offer
                 )
             return {"sdp": answer.sdp, "type": answer.type}
+        if op == "record":
+            if request["on"]:
+                path = Path(tempfile.mkdtemp(prefix="live119-bench-")) / "call.mp4"
+                await self.hub.start_recording(request["incident"], path)
+                return {}
+            info = await self.hub.stop_recording(request["incident"])
+            assert info is not None
+            info.path.unlink()
+            return {
+                "frames_written": info.frames_written,
+                "dropped": info.frames_dropped,
+            }
         if op == "close":
             await self.hub.close(request["incident"])
             return {}
@@ -126,12 +139,26 @@ async def main() -> None:
             port, ["cpu", "--seconds", str(args.seconds), "--viewers", args.viewers]
         )
         base = None
+        percents: dict[int, float] = {}
         for phase in result["phases"]:
             n = phase["viewers"]
-            (t0, c0), (t1, c1) = server.marks[f"{n}-start"], server.marks[f"{n}-end"]
+            key = f"{n}-rec" if phase.get("recording") else str(n)
+            (t0, c0), (t1, c1) = (
+                server.marks[f"{key}-start"],
+                server.marks[f"{key}-end"],
+            )
             percent = 100 * (c1 - c0) / (t1 - t0)
+            phase["without"] = percents.get(n, 0.0)
+            percents.setdefault(n, percent)
             if n == 0:
                 base = percent
+            if phase.get("recording"):
+                print(
+                    f"{n} viewers and recording: hub {percent:.1f} % of one core "
+                    f"(+{percent - phase['without']:.1f} % for the recorder; "
+                    f"{phase['recording']})"
+                )
+                continue
             per_viewer = (
                 f", {(percent - base) / n:.1f} % per viewer"
                 if n and base is not None

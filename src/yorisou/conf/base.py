@@ -365,6 +365,9 @@ LOGGING: dict[str, Any] = {
         "axes": {"level": "WARNING"},
         "celery": {"level": "WARNING"},
         "kombu": {"level": "ERROR"},
+        # aioice logs every ICE check at INFO
+        "aioice": {"level": "WARNING"},
+        "aiortc": {"level": "WARNING"},
     },
 }
 

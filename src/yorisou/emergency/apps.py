@@ -6,3 +6,6 @@ class EmergencyConfig(AppConfig):
     name = "yorisou.emergency"
     label = "emergency"
     verbose_name = _("Live119")
+
+    def ready(self) -> None:
+        from yorisou.emergency import demo, navigation, sms  # noqa: F401

@@ -1,6 +1,9 @@
 """Vocabulary of Live119: incident kinds and states, timeline events, who sent a
 chat message, invite delivery, and the codes of a refused invite."""
 
+from typing import Any
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -44,6 +47,8 @@ class EventKind(models.TextChoices):
     INVITE_OPENED = "invite_opened", _("Caller opened the link")
     INVITE_REFUSED = "invite_refused", _("Link refused")
     INVITE_REVOKED = "invite_revoked", _("Video link withdrawn")
+    CALLER_ENDED = "caller_ended", _("Caller ended the video")
+    LIVE_ENDED = "live_ended", _("Dispatcher ended the video")
     GUIDANCE_PLAYED = "guidance_played", _("Guidance video sent")
     GUIDANCE_STOPPED = "guidance_stopped", _("Guidance video stopped")
     RECORDING_STARTED = "recording_started", _("Recording started")
@@ -83,6 +88,12 @@ class InviteRefusal(models.TextChoices):
     REVOKED = "revoked", _("This link has been withdrawn.")
     USED_UP = "used_up", _("This link has been opened too many times.")
     CLOSED = "closed", _("The call this link belongs to has ended.")
+
+
+def conf(key: str, default: Any = None) -> Any:
+    """One value of the ``LIVE119`` settings (conf/base.py), read at call time."""
+    values: dict[str, Any] = getattr(settings, "LIVE119", {})
+    return values.get(key, default)
 
 
 # Guidance videos the library accepts (checked on the content).

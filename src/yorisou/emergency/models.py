@@ -71,7 +71,10 @@ class Incident(models.Model):
         _("caller's phone number"), max_length=20, blank=True
     )
     kind = models.CharField(
-        _("kind"), max_length=20, choices=IncidentKind.choices, default="medical"
+        _("kind"),
+        max_length=20,
+        choices=IncidentKind.choices,
+        default=IncidentKind.MEDICAL,
     )
     address = models.CharField(_("address or place"), max_length=300, blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -231,6 +234,9 @@ class Invite(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
     delivery_error = models.CharField(max_length=300, blank=True)
+
+    # Only on the object ``services.invite_send`` returns; never stored.
+    token: str = ""
 
     class Meta:
         verbose_name = _("invite")

@@ -13,11 +13,12 @@ import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 from django.utils.functional import cached_property
+
+from yorisou.emergency.constants import conf
 
 __all__ = ["Live119Storage", "live119_root", "live119_storage", "new_name"]
 
@@ -27,7 +28,7 @@ DIRECTORY_MODE = 0o700
 
 def live119_root() -> Path:
     """The folder of every Live119 file (read at call time: tests override it)."""
-    return Path(settings.LIVE119["RECORDINGS_ROOT"])
+    return Path(conf("RECORDINGS_ROOT"))
 
 
 def new_name(folder: str, extension: str) -> str:
@@ -77,6 +78,10 @@ class Live119Storage(FileSystemStorage):
             "Live119 files have no URL; serve them through a view that checks "
             "permissions"
         )
+
+    def path_of(self, name: str) -> Path:
+        """The absolute path of a stored file (checked to stay under the root)."""
+        return Path(self.path(name))
 
     def relative_name(self, path: str | os.PathLike[str]) -> str:
         """The storage name of an absolute path under the root (for files written by

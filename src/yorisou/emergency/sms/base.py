@@ -1,8 +1,7 @@
 """The SMS gateway registry and the interface every gateway implements."""
 
-from django.conf import settings
-
 from yorisou.core.registry import Registry
+from yorisou.emergency.constants import conf
 
 
 class SmsError(Exception):
@@ -23,7 +22,7 @@ sms_gateways: Registry[type[SmsGateway]] = Registry("SMS gateway")
 
 def gateway() -> SmsGateway:
     """The gateway chosen by ``LIVE119["SMS_GATEWAY"]``."""
-    return sms_gateways.get(str(settings.LIVE119["SMS_GATEWAY"]))()
+    return sms_gateways.get(str(conf("SMS_GATEWAY", "outbox")))()
 
 
 def mask_phone(number: str) -> str:

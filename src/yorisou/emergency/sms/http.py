@@ -2,10 +2,9 @@
 
 import logging
 
-from django.conf import settings
-
 import httpx
 
+from yorisou.emergency.constants import conf
 from yorisou.emergency.sms.base import SmsError, SmsGateway, mask_phone, sms_gateways
 
 logger = logging.getLogger(__name__)
@@ -21,14 +20,13 @@ class HttpGateway(SmsGateway):
     ``message_id``) when it sends JSON."""
 
     def send(self, *, to: str, text: str) -> str:
-        conf = settings.LIVE119
-        url = str(conf.get("SMS_HTTP_URL") or "")
+        url = str(conf("SMS_HTTP_URL") or "")
         if not url:
             raise SmsError("LIVE119_SMS_HTTP_URL is not set")
         headers = {"Accept": "application/json"}
-        if conf.get("SMS_HTTP_TOKEN"):
-            headers["Authorization"] = f"Bearer {conf['SMS_HTTP_TOKEN']}"
-        payload = {"to": to, "from": str(conf.get("SMS_SENDER", "")), "text": text}
+        if conf("SMS_HTTP_TOKEN"):
+            headers["Authorization"] = f"Bearer {conf('SMS_HTTP_TOKEN')}"
+        payload = {"to": to, "from": str(conf("SMS_SENDER", "")), "text": text}
         try:
             response = httpx.post(
                 url, json=payload, headers=headers, timeout=TIMEOUT_SECONDS

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
+from yorisou.emergency.constants import conf
 from yorisou.emergency.sms.base import SmsGateway, mask_phone, sms_gateways
 
 logger = logging.getLogger(__name__)
@@ -14,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 def outbox_dir() -> Path:
     """Where the messages go: ``LIVE119["SMS_OUTBOX_DIR"]`` or ``var/sms``."""
-    configured = settings.LIVE119.get("SMS_OUTBOX_DIR")
+    configured = conf("SMS_OUTBOX_DIR")
     return Path(configured) if configured else Path(settings.VAR_DIR) / "sms"
 
 
@@ -33,7 +34,7 @@ class OutboxGateway(SmsGateway):
         message_id = uuid.uuid4().hex
         stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
         path = folder / f"{stamp}-{message_id}.txt"
-        sender = settings.LIVE119.get("SMS_SENDER", "")
+        sender = conf("SMS_SENDER", "")
         path.write_text(f"To: {to}\nFrom: {sender}\n\n{text}\n", encoding="utf-8")
         path.chmod(0o600)
         logger.info("SMS to %s written to the outbox as %s", mask_phone(to), path.name)

@@ -260,6 +260,37 @@ def test_candidates_that_come_before_the_offer_is_answered_are_kept():
     assert got
 
 
+def test_late_candidates_of_a_replaced_connection_are_ignored():
+    async def scenario():
+        hub = HubBackend()
+        caller = await caller_publish(hub, INCIDENT, SyntheticVideoTrack())
+        # Not parsed at all: its ufrag belongs to no offer this hub answered.
+        await hub.add_ice_candidate(
+            INCIDENT,
+            PUBLISHER,
+            {"candidate": "candidate:bad", "sdpMid": "0", "usernameFragment": "old1"},
+        )
+        await caller.close()
+        await hub.shutdown()
+
+    run(scenario())
+
+
+def test_calls_after_close_do_not_revive_the_incident():
+    async def scenario():
+        hub = HubBackend()
+        incident = hub._incident(INCIDENT)
+        await hub.close(INCIDENT)
+        with pytest.raises(MediaError):
+            incident.check_open()
+        await hub.add_ice_candidate(INCIDENT, PUBLISHER, {"candidate": ""})
+        stats = await hub.stats(INCIDENT)
+        await hub.shutdown()
+        return stats
+
+    assert run(scenario())["viewers"] == []
+
+
 def test_offers_that_carry_no_media_are_refused():
     async def scenario():
         hub = HubBackend()

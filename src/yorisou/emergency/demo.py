@@ -1,0 +1,1 @@
+"""Demo data of Live119 (filled in below)."""
