@@ -41,19 +41,20 @@ def _audit(actor: Any, action: str, target: Any, changes: dict[str, Any]) -> Non
     audit.record(actor=actor, action=f"eforms.{action}", target=target, changes=changes)
 
 
-_PUBLISHED_SCHEMAS: dict[int, "formschema.FormSchema"] = {}
+_PUBLISHED_SCHEMAS: dict[tuple[int, Any], "formschema.FormSchema"] = {}
 
 
 def _schema(version: FormVersion) -> "formschema.FormSchema":
     """The parsed definition of a version; a published version never changes,
-    so its parse is kept (per process)."""
-    if version.state != VersionState.PUBLISHED and version.state != "retired":
+    so its parse is kept (per process, keyed by id and publication time)."""
+    if version.published_at is None:
         return formschema.FormSchema(version.schema)
-    parsed = _PUBLISHED_SCHEMAS.get(version.pk)
+    key = (version.pk, version.published_at)
+    parsed = _PUBLISHED_SCHEMAS.get(key)
     if parsed is None:
         if len(_PUBLISHED_SCHEMAS) > 500:
             _PUBLISHED_SCHEMAS.clear()
-        parsed = _PUBLISHED_SCHEMAS[version.pk] = formschema.FormSchema(version.schema)
+        parsed = _PUBLISHED_SCHEMAS[key] = formschema.FormSchema(version.schema)
     return parsed
 
 

@@ -62,7 +62,7 @@ class Sender(models.TextChoices):
 
     CALLER = "caller", _("Caller")
     DISPATCHER = "dispatcher", _("Dispatcher")
-    UNIT = "unit", _("Unit")
+    UNIT = "unit", pgettext_lazy("fire unit", "Unit")
 
 
 class PositionSource(models.TextChoices):

@@ -1,28 +1,38 @@
 """WebSocket consumers of Live119 (the protocol: docs/live119.md).
 
-Thin: each message is checked, handed to a service (the database first) or to the
-media backend, and the change is told to the incident's browsers through
-``events``. A browser that reconnects says ``hello`` and gets the state again.
+Thin: each message is checked and handed to a service (the database first; the
+service tells every page of the incident through ``events`` after commit) or to
+the media backend. A browser that reconnects says ``hello`` and gets the state
+again, so nothing depends on which web process it reaches — except the media of
+an incident, which the embedded hub keeps in one process (docs/live119.md).
 """
 
+import contextlib
+from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.urls import reverse
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from yorisou.core.permissions import SYSTEM
 from yorisou.emergency import events, selectors, services
 from yorisou.emergency.media import get_backend
 from yorisou.emergency.media.base import PUBLISHER, MediaError, SessionDescription
+from yorisou.emergency.models import Incident
 
 MAX_SDP = 64_000
 MAX_TEXT = 1_000
+MAX_IMAGE = 5_000_000
 
 
-def _guidance_for(video: dict[str, Any] | None, url: str) -> dict[str, Any] | None:
-    if not video:
-        return None
+def _with_url(video: dict[str, Any], url: str) -> dict[str, Any]:
     return {**video, "url": url}
 
 
@@ -34,9 +44,9 @@ class _Live119Consumer(AsyncJsonWebsocketConsumer):
     async def live119_event(self, event: dict[str, Any]) -> None:
         if event.get("exclude") and event["exclude"] == self.channel_name:
             return
-        await self.send_json(await self.adapt(dict(event["message"])))
+        await self.send_json(self.adapt(dict(event["message"])))
 
-    async def adapt(self, message: dict[str, Any]) -> dict[str, Any]:
+    def adapt(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message as this connection's page needs it (e.g. its video URL)."""
         return message
 
@@ -53,6 +63,7 @@ class CallerConsumer(_Live119Consumer):
     guidance videos the dispatcher sends. Authorised by the invite token alone."""
 
     invite: Any = None
+    token = ""
 
     async def connect(self) -> None:
         token = str(self.scope["url_route"]["kwargs"]["token"])
@@ -80,24 +91,16 @@ class CallerConsumer(_Live119Consumer):
             self.incident_id, {"type": "presence", "caller_connected": False}
         )
 
-    async def adapt(self, message: dict[str, Any]) -> dict[str, Any]:
-        if message.get("type") == "guidance":
-            video = message.get("video") or {}
-            return {
-                "type": "guidance",
-                **(
-                    _guidance_for(
-                        video,
-                        reverse(
-                            "emergency:caller_guidance",
-                            kwargs={"token": self.token, "pk": video.get("id", 0)},
-                        ),
-                    )
-                    or {}
-                ),
-            }
+    def adapt(self, message: dict[str, Any]) -> dict[str, Any]:
+        if message.get("type") == "guidance" and message.get("video"):
+            video = dict(message["video"])
+            url = reverse(
+                "emergency:caller_guidance",
+                kwargs={"token": self.token, "pk": int(video.get("id", 0))},
+            )
+            return {"type": "guidance", **_with_url(video, url)}
         if message.get("type") == "chat":
-            message = {**message, "author": ""}
+            return {**message, "author": ""}
         return message
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
@@ -106,9 +109,10 @@ class CallerConsumer(_Live119Consumer):
         kind = content.get("type")
         try:
             if kind == "hello":
-                await self.send_state()
+                state = await database_sync_to_async(self._state)()
+                await self.send_json(state)
             elif kind == "position":
-                fix = await database_sync_to_async(services.position_record)(
+                await database_sync_to_async(services.position_record)(
                     invite=self.invite,
                     lat=content.get("lat"),
                     lng=content.get("lng"),
@@ -117,25 +121,18 @@ class CallerConsumer(_Live119Consumer):
                     speed=content.get("speed"),
                     client_at=content.get("at"),
                 )
-                await events.apublish(
-                    self.incident_id,
-                    {"type": "position", **selectors.position_dict(fix)},
-                    exclude=self.channel_name,
-                )
             elif kind == "chat":
-                message = await database_sync_to_async(services.chat_post)(
+                await database_sync_to_async(services.chat_post)(
                     invite=self.invite, text=str(content.get("text", ""))[:MAX_TEXT]
                 )
-                await events.apublish(
-                    self.incident_id,
-                    {"type": "chat", **selectors.chat_message_dict(message)},
-                )
             elif kind == "offer":
-                sdp = str(content.get("sdp", ""))[:MAX_SDP]
+                servers = await database_sync_to_async(self._ice)()
                 answer = await get_backend().publish(
                     self.incident_id,
-                    SessionDescription(sdp=sdp, type="offer"),
-                    ice_servers=await database_sync_to_async(self.ice)(),
+                    SessionDescription(
+                        sdp=str(content.get("sdp", ""))[:MAX_SDP], type="offer"
+                    ),
+                    ice_servers=servers,
                 )
                 await self.send_json({"type": "answer", "sdp": answer.sdp})
                 await events.apublish(
@@ -148,33 +145,25 @@ class CallerConsumer(_Live119Consumer):
             elif kind == "end":
                 await database_sync_to_async(services.caller_end)(invite=self.invite)
                 await get_backend().unpublish(self.incident_id)
-                await events.apublish(
-                    self.incident_id, {"type": "presence", "caller_connected": False}
-                )
         except services.InviteRefused as refused:
             await self.error(refused.code, str(refused))
             await self.close(code=4403)
+        except ValidationError as problem:
+            await self.error("bad_request", "; ".join(problem.messages)[:200])
         except (ValueError, TypeError, MediaError) as problem:
             await self.error("bad_request", str(problem)[:200])
-        except services.ValidationError as problem:
-            await self.error("bad_request", "; ".join(problem.messages)[:200])
 
-    def ice(self) -> list[dict[str, Any]]:
+    def _ice(self) -> list[dict[str, Any]]:
         return selectors.ice_servers(incident=self.invite.incident, invite=self.invite)
-
-    async def send_state(self) -> None:
-        state = await database_sync_to_async(self._state)()
-        await self.send_json(await self.adapt_state(state))
 
     def _state(self) -> dict[str, Any]:
         self.invite = services.invite_check(token=self.token)
-        return dict(selectors.incident_state(self.invite.incident, for_caller=True))
-
-    async def adapt_state(self, state: dict[str, Any]) -> dict[str, Any]:
-        video = state.get("guidance")
-        if video:
-            state["guidance"] = await self.adapt({"type": "guidance", "video": video})
-        state["state"] = state.get("incident", {}).get("state", "open")
+        state = dict(selectors.incident_state(self.invite.incident, for_caller=True))
+        if state.get("guidance"):
+            state["guidance"] = self.adapt(
+                {"type": "guidance", "video": state["guidance"]}
+            )
+        state["state"] = (state.get("incident") or {}).get("state", "open")
         return {"type": "state", **state}
 
 
@@ -183,6 +172,7 @@ class IncidentConsumer(_Live119Consumer):
 
     user: Any = None
     dispatch = False
+    viewer_id = ""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -190,20 +180,19 @@ class IncidentConsumer(_Live119Consumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4403)
             return
-        found = await database_sync_to_async(self._load)(user, pk)
-        if not found:
+        if not await database_sync_to_async(self._load)(user, pk):
             await self.close(code=4404)
             return
         self.user = user
         self.incident_id = pk
-        self.viewer_id = self.channel_name
+        self.viewer_id = f"viewer-{self.channel_name}"
         await events.ajoin(self.incident_id, self.channel_name)
         await self.accept()
 
     def _load(self, user: Any, pk: int) -> bool:
         try:
             incident = selectors.incident_get(actor=user, pk=pk)
-        except selectors.Incident.DoesNotExist:
+        except Incident.DoesNotExist:
             return False
         self.dispatch = selectors.can_dispatch(user, incident)
         return True
@@ -212,27 +201,24 @@ class IncidentConsumer(_Live119Consumer):
         if self.user is None:
             return
         await self.leave()
-        try:
+        with contextlib.suppress(MediaError):
             await get_backend().unsubscribe(self.incident_id, self.viewer_id)
-        except MediaError:
-            pass
 
-    async def adapt(self, message: dict[str, Any]) -> dict[str, Any]:
-        if message.get("type") == "guidance":
-            video = message.get("video") or {}
-            return {
-                "type": "guidance",
-                **(
-                    _guidance_for(
-                        video,
-                        reverse(
-                            "emergency:guidance_file", kwargs={"pk": video.get("id", 0)}
-                        ),
-                    )
-                    or {}
-                ),
-            }
+    def adapt(self, message: dict[str, Any]) -> dict[str, Any]:
+        if message.get("type") == "guidance" and message.get("video"):
+            video = dict(message["video"])
+            url = reverse("emergency:guidance_file", kwargs={"pk": int(video["id"])})
+            return {"type": "guidance", **_with_url(video, url)}
         return message
+
+    async def live119_event(self, event: dict[str, Any]) -> None:
+        message = event.get("message") or {}
+        if message.get("type") == "ended":
+            # the live part is over: stop this incident's media (the first
+            # connection to hear it does it; the others find nothing to stop)
+            await stop_recording(self.incident_id, actor=None)
+            await get_backend().close(self.incident_id)
+        await super().live119_event(event)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if self.user is None or not isinstance(content, dict):
@@ -243,14 +229,19 @@ class IncidentConsumer(_Live119Consumer):
                 state = await database_sync_to_async(self._state)()
                 stats = await get_backend().stats(self.incident_id)
                 state["caller_connected"] = bool(stats.get("publisher_connected"))
-                await self.send_json({"type": "state", **state})
+                state["recording"] = bool(state.get("recording")) or bool(
+                    stats.get("recording")
+                )
+                await self.send_json(state)
             elif kind == "offer":
-                sdp = str(content.get("sdp", ""))[:MAX_SDP]
+                servers = await database_sync_to_async(self._ice)()
                 answer = await get_backend().subscribe(
                     self.incident_id,
                     self.viewer_id,
-                    SessionDescription(sdp=sdp, type="offer"),
-                    ice_servers=await database_sync_to_async(self.ice)(),
+                    SessionDescription(
+                        sdp=str(content.get("sdp", ""))[:MAX_SDP], type="offer"
+                    ),
+                    ice_servers=servers,
                 )
                 await self.send_json({"type": "answer", "sdp": answer.sdp})
             elif kind == "ice" and isinstance(content.get("candidate"), dict):
@@ -258,79 +249,87 @@ class IncidentConsumer(_Live119Consumer):
                     self.incident_id, self.viewer_id, content["candidate"]
                 )
             elif kind == "chat":
-                message = await database_sync_to_async(services.chat_post)(
-                    actor=self.user,
-                    incident_id=self.incident_id,
-                    text=str(content.get("text", ""))[:MAX_TEXT],
-                )
-                await events.apublish(
-                    self.incident_id,
-                    {"type": "chat", **selectors.chat_message_dict(message)},
+                await database_sync_to_async(self._act)(
+                    services.chat_post, text=str(content.get("text", ""))[:MAX_TEXT]
                 )
             elif not self.dispatch:
                 await self.error("forbidden")
             elif kind == "guidance":
-                play = await database_sync_to_async(services.guidance_play)(
-                    actor=self.user,
-                    incident_id=self.incident_id,
-                    video_id=int(content.get("video", 0)),
-                )
-                await events.apublish(
-                    self.incident_id, {"type": "guidance", "video": play}
+                await database_sync_to_async(self._guidance)(
+                    int(content.get("video", 0))
                 )
             elif kind == "recording":
-                on = await self._recording(str(content.get("action", "")))
-                await events.apublish(self.incident_id, {"type": "recording", "on": on})
+                await self._recording(str(content.get("action", "")))
             elif kind == "snapshot":
-                await database_sync_to_async(services.snapshot_save)(
-                    actor=self.user,
-                    incident_id=self.incident_id,
-                    data_url=str(content.get("image", ""))[:5_000_000],
+                await database_sync_to_async(self._act)(
+                    services.snapshot_save,
+                    data_url=str(content.get("image", ""))[:MAX_IMAGE],
                 )
             elif kind == "end":
-                await get_backend().unpublish(self.incident_id)
-                await database_sync_to_async(services.live_end)(
-                    actor=self.user, incident_id=self.incident_id
-                )
-                await events.apublish(self.incident_id, {"type": "ended"})
-        except services.PermissionDenied:
+                await database_sync_to_async(self._act)(services.live_end)
+        except (PermissionDenied, ObjectDoesNotExist):
             await self.error("forbidden")
-        except services.ValidationError as problem:
+        except ValidationError as problem:
             await self.error("bad_request", "; ".join(problem.messages)[:200])
         except (ValueError, TypeError, MediaError) as problem:
             await self.error("bad_request", str(problem)[:200])
 
-    async def _recording(self, action: str) -> bool:
-        backend = get_backend()
+    def _incident(self) -> Incident:
+        return selectors.incident_get(actor=self.user, pk=self.incident_id)
+
+    def _act(self, service: Any, **kwargs: Any) -> Any:
+        """Call a service on this incident as this user (in a thread)."""
+        return service(actor=self.user, incident=self._incident(), **kwargs)
+
+    def _guidance(self, video_id: int) -> None:
+        video = selectors.guidance_get(actor=self.user, pk=video_id)
+        services.guidance_play(actor=self.user, incident=self._incident(), video=video)
+
+    async def _recording(self, action: str) -> None:
+        """Start or stop recording the caller's video; the services keep the file
+        with the incident and tell every page."""
         if action == "start":
-            path = await database_sync_to_async(services.recording_path)(
-                actor=self.user, incident_id=self.incident_id
-            )
-            await backend.start_recording(self.incident_id, path)
-            await database_sync_to_async(services.recording_started)(
-                actor=self.user, incident_id=self.incident_id, path=path
-            )
-            return True
-        info = await backend.stop_recording(self.incident_id)
-        if info is not None:
-            await database_sync_to_async(services.recording_register)(
-                actor=self.user, incident_id=self.incident_id, info=info
-            )
-        return False
+            path = await database_sync_to_async(self._recording_path)()
+            await get_backend().start_recording(self.incident_id, path)
+        elif action == "stop":
+            await stop_recording(self.incident_id, actor=self.user)
+
+    def _recording_path(self) -> Path:
+        recording = services.recording_start(
+            actor=self.user, incident=self._incident(), extension="mp4"
+        )
+        return services.recording_path(recording)
 
     def _state(self) -> dict[str, Any]:
-        incident = selectors.incident_get(actor=self.user, pk=self.incident_id)
-        state = dict(selectors.incident_state(incident))
-        state["state"] = state.get("incident", {}).get("state", "open")
+        state = dict(selectors.incident_state(self._incident()))
         if state.get("guidance"):
-            state["guidance"] = _guidance_for(
-                state["guidance"],
-                reverse(
-                    "emergency:guidance_file", kwargs={"pk": state["guidance"]["id"]}
-                ),
+            state["guidance"] = self.adapt(
+                {"type": "guidance", "video": state["guidance"]}
             )
-        return state
+        state["state"] = (state.get("incident") or {}).get("state", "open")
+        return {"type": "state", **state}
 
-    def ice(self) -> list[dict[str, Any]]:
-        incident = selectors.incident_get(actor=self.user, pk=self.incident_id)
-        return selectors.ice_servers(incident=incident, actor=self.user)
+    def _ice(self) -> list[dict[str, Any]]:
+        return selectors.ice_servers(incident=self._incident(), actor=self.user)
+
+
+async def stop_recording(incident_id: int, *, actor: Any) -> None:
+    """Stop the incident's recording if one runs and keep the file with it."""
+    info = await get_backend().stop_recording(incident_id)
+    if info is None:
+        return
+    await database_sync_to_async(_register_recording)(incident_id, info, actor)
+
+
+def _register_recording(incident_id: int, info: Any, actor: Any) -> None:
+    services.recording_register(
+        incident=Incident.objects.get(pk=incident_id),
+        path=info.path,
+        started_at=info.started_at,
+        stopped_at=info.stopped_at,
+        duration=info.duration_s,
+        frames=info.frames_written,
+        size=info.size_bytes,
+        content_type="video/mp4",
+        actor=actor if actor is not None else SYSTEM,
+    )

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yorisou.emergency.constants import GUIDANCE_TYPES, IncidentKind
 
@@ -50,7 +51,7 @@ class UnitForm(forms.Form):
     """A unit to send."""
 
     unit: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label=_("Unit"), queryset=None
+        label=pgettext_lazy("fire unit", "Unit"), queryset=None
     )
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:

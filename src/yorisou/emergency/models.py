@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 import phonenumbers
@@ -174,7 +174,7 @@ class UnitAssignment(models.Model):
     )
     unit = models.ForeignKey(
         "accounts.OrgUnit",
-        verbose_name=_("unit"),
+        verbose_name=pgettext_lazy("fire unit", "unit"),
         on_delete=models.PROTECT,
         related_name="+",
     )

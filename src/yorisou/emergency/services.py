@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied as PermissionDenied
+from django.core.exceptions import ValidationError as ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -774,11 +775,12 @@ def guidance_upload(
     file: UploadedFile,  # type: ignore[type-arg]
     title_ja: str,
     title_en: str = "",
+    centre: Any = None,
     is_sample: bool = False,
 ) -> GuidanceVideo:
     """Add a first-aid video (mp4 or webm, checked on its content) to the library
-    of the actor's centre."""
-    centre = selectors.centre_of(actor)
+    of the actor's centre (or ``centre``, for the system)."""
+    centre = centre or selectors.centre_of(actor)
     if centre is None or not selectors.can_dispatch_for(actor, centre):
         raise PermissionDenied
     title_ja, title_en = title_ja.strip(), title_en.strip()
