@@ -9,6 +9,7 @@ app_name = "emergency"
 urlpatterns = [
     # dispatchers
     path("", views.incidents, name="incidents"),
+    path("console/", views.console, name="console"),
     path("incidents/<int:pk>/", views.incident, name="incident"),
     path("incidents/<int:pk>/edit/", views.incident_edit, name="incident_edit"),
     path("incidents/<int:pk>/close/", views.incident_close, name="incident_close"),

@@ -7,6 +7,7 @@ Thin adapters: parse input, call one service or selector, render.
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -128,6 +130,8 @@ def _incident_context(
         "snapshots": selectors.snapshot_list(actor=user, incident=found),
         "active": "incidents" if dispatch else "unit",
     }
+    context["live_config"] = panel_config(user, found)
+    context["live_config_id"] = f"l119-config-{found.pk}"
     if dispatch:
         context.update(
             {
@@ -426,6 +430,7 @@ def caller(request: HttpRequest, token: str) -> HttpResponse:
             "invite": invite,
             "incident": invite.incident,
             "token": token,
+            "live_config": caller_config(invite, token),
         },
     )
     response["Referrer-Policy"] = "no-referrer"
@@ -442,3 +447,84 @@ def caller_guidance(request: HttpRequest, token: str, pk: int) -> HttpResponseBa
     except (services.InviteRefused, GuidanceVideo.DoesNotExist):
         raise Http404 from None
     return _private_file(request, video.file.name, video.content_type)
+
+
+# --- the live parts (configuration for live119-*.js) ---------------------------
+
+
+def caller_config(invite: Any, token: str) -> dict[str, Any]:
+    """What the caller page's script needs: its socket, ICE servers, words."""
+    return {
+        "ws": f"/ws/live119/caller/{token}/",
+        "iceServers": selectors.ice_servers(incident=invite.incident, invite=invite),
+        "text": {
+            "asking": _("Allow the camera and your location when your phone asks."),
+            "connecting": _("Connecting the video…"),
+            "live": _("The dispatcher can see your video."),
+            "reconnecting": _("Connection lost. Reconnecting…"),
+            "videoFailed": _("The video could not connect. Keep talking on the phone."),
+            "noCamera": _(
+                "No video. Your location and messages still reach the dispatcher."
+            ),
+            "error": _("Something went wrong. Keep talking on the phone."),
+            "position": _("Your location: %(lat)s, %(lng)s (within %(accuracy)s m)"),
+            "you": _("You"),
+            "dispatcher": _("Dispatcher"),
+            "confirmEnd": _("End the video? Stay on the phone."),
+        },
+    }
+
+
+def panel_config(user: Any, incident: Incident) -> dict[str, Any]:
+    """What one console panel's script needs (dispatchers and units)."""
+    conf = settings.LIVE119
+    return {
+        "ws": f"/ws/live119/incidents/{incident.pk}/",
+        "iceServers": selectors.ice_servers(incident=incident, actor=user),
+        "tileUrl": conf.get("TILE_URL") or "",
+        "tileAttribution": conf.get("TILE_ATTRIBUTION") or "",
+        "text": {
+            "callerOn": _("The caller is connected."),
+            "callerOff": _("The caller is not connected."),
+            "startRecording": _("Start recording"),
+            "stopRecording": _("Stop recording"),
+            "snapshotTaken": _("Still image saved."),
+            "ended": _("The video has ended."),
+            "confirmEnd": _(
+                "End the video for this incident? The caller’s link stops working."
+            ),
+            "sender_caller": _("Caller"),
+            "sender_dispatcher": _("Dispatcher"),
+            "sender_unit": pgettext("fire unit", "Unit"),
+            "pc_connecting": _("Connecting the video…"),
+            "pc_connected": _("Video connected."),
+            "pc_failed": _("The video connection failed."),
+            "pc_disconnected": _("Video interrupted."),
+        },
+    }
+
+
+@login_required
+def console(request: HttpRequest) -> HttpResponse:
+    """Every open incident of the centre side by side (the command-centre wall)."""
+    if selectors.centre_of(request.user) is None:
+        raise PermissionDenied
+    incidents = list(selectors.incident_list(actor=request.user)[:6])
+    panels = [
+        {
+            "incident": one,
+            "dispatch": True,
+            "live_config": panel_config(request.user, one),
+            "live_config_id": f"l119-config-{one.pk}",
+        }
+        for one in incidents
+    ]
+    return render(
+        request,
+        "emergency/console.html",
+        {
+            "panels": panels,
+            "guidance_videos": selectors.guidance_list(actor=request.user),
+            "active": "console",
+        },
+    )
