@@ -171,7 +171,7 @@ class IncidentConsumer(_Live119Consumer):
     """A dispatcher's console or a unit's view of one incident."""
 
     user: Any = None
-    dispatch = False
+    may_dispatch = False  # not "dispatch": that is the consumer's own method
     viewer_id = ""
 
     async def connect(self) -> None:
@@ -194,7 +194,7 @@ class IncidentConsumer(_Live119Consumer):
             incident = selectors.incident_get(actor=user, pk=pk)
         except Incident.DoesNotExist:
             return False
-        self.dispatch = selectors.can_dispatch(user, incident)
+        self.may_dispatch = selectors.can_dispatch(user, incident)
         return True
 
     async def disconnect(self, code: int) -> None:
@@ -252,7 +252,7 @@ class IncidentConsumer(_Live119Consumer):
                 await database_sync_to_async(self._act)(
                     services.chat_post, text=str(content.get("text", ""))[:MAX_TEXT]
                 )
-            elif not self.dispatch:
+            elif not self.may_dispatch:
                 await self.error("forbidden")
             elif kind == "guidance":
                 await database_sync_to_async(self._guidance)(

@@ -1,0 +1,142 @@
+"""A 119 call in two Chromium windows against a real `yorisou serve` (ASGI, with
+WebSockets and the media hub), as in the README walkthrough: the dispatcher sends
+the SMS link, the caller opens it with a fake camera and a set position, the
+dispatcher's video element plays (frames decoded, time advancing) and shows the
+position, and a guidance video sent by the dispatcher appears on the caller's
+page."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from yorisou.conftest import browser_path, require_component
+from yorisou.core.tests.test_multiprocess import _free_port, _process, _wait_http
+
+pytestmark = [pytest.mark.browser]
+
+FAKE_MEDIA = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Any:
+    """The demo on SQLite in a fresh folder, served by `yorisou serve`."""
+    env = {
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("DATABASE_URL", "REDIS_URL")
+        },
+        "DJANGO_SETTINGS_MODULE": "yorisou.conf.dev",
+        "YORISOU_VAR_DIR": str(tmp_path),
+    }
+    run = [sys.executable, "-m", "yorisou"]
+    for command in (["migrate", "-v0"], ["load_demo"]):
+        subprocess.run(
+            [*run, *command], env=env, check=True, capture_output=True, timeout=300
+        )
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    with _process(
+        [*run, "serve", "--host", "127.0.0.1", "--port", str(port)], env, log
+    ):
+        _wait_http(port)
+        yield f"http://127.0.0.1:{port}", tmp_path
+
+
+def _latest_sms(folder: Path) -> str:
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return files[-1].read_text(encoding="utf-8") if files else ""
+
+
+def test_caller_video_position_and_guidance(server: Any, tmp_path: Path) -> None:
+    path = browser_path()
+    require_component(
+        bool(path) and os.path.exists(path), "Chromium", "apt-get install chromium"
+    )
+    from playwright.sync_api import sync_playwright
+
+    base, var = server
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=FAKE_MEDIA)
+        desk = browser.new_context(
+            locale="ja-JP", viewport={"width": 1280, "height": 900}
+        )
+        dispatcher = desk.new_page()
+        dispatcher.on(
+            "console", lambda m: errors.append(m.text) if m.type == "error" else None
+        )
+        dispatcher.goto(f"{base}/accounts/login/")
+        dispatcher.fill("#id_username", "dispatcher")
+        dispatcher.fill("#id_password", "yorisou-demo")
+        dispatcher.locator("form button[type=submit].button").last.click()
+        dispatcher.wait_for_url(f"{base}/")
+        dispatcher.goto(f"{base}/live119/")
+        dispatcher.locator("a[href*='/live119/incidents/']").first.click()
+        dispatcher.locator("form[action$='/invite/'] button[type=submit]").click()
+        dispatcher.wait_for_load_state()
+        deadline = time.monotonic() + 15
+        text = ""
+        while time.monotonic() < deadline and "/live119/c/" not in text:
+            text = _latest_sms(var / "sms")
+            time.sleep(0.2)
+        match = re.search(r"/live119/c/[A-Za-z0-9_-]+/", text)
+        assert match, text
+
+        phone = browser.new_context(
+            locale="ja-JP",
+            viewport={"width": 390, "height": 844},
+            permissions=["camera", "geolocation"],
+            geolocation={"latitude": 32.8031, "longitude": 130.7079, "accuracy": 12},
+        )
+        caller = phone.new_page()
+        caller.on(
+            "console", lambda m: errors.append(m.text) if m.type == "error" else None
+        )
+        caller.goto(f"{base}{match.group(0)}")
+        caller.click("#caller-start")
+
+        # the dispatcher's video element decodes frames and its time advances
+        dispatcher.wait_for_function(
+            "() => { const v = document.querySelector('[data-part=video]');"
+            " return v && v.videoWidth > 0 && v.currentTime > 0.5; }",
+            timeout=30_000,
+        )
+        first = dispatcher.evaluate(
+            "document.querySelector('[data-part=video]').currentTime"
+        )
+        time.sleep(1.0)
+        later = dispatcher.evaluate(
+            "document.querySelector('[data-part=video]').currentTime"
+        )
+        assert later > first
+        dispatcher.wait_for_function(
+            "() => document.querySelector('[data-part=lat]').textContent"
+            ".startsWith('32.80')",
+            timeout=15_000,
+        )
+        assert dispatcher.locator("[data-part=accuracy]").inner_text() == "12 m"
+
+        # a guidance video sent by the dispatcher plays on the caller's page
+        dispatcher.locator("[data-part=guidance-form] button").click()
+        caller.wait_for_selector("#caller-guidance:not([hidden])", timeout=15_000)
+        assert caller.locator("#caller-guidance-title").inner_text()
+        caller.wait_for_function(
+            "() => document.getElementById('caller-guidance-video').readyState >= 2",
+            timeout=15_000,
+        )
+        dispatcher.screenshot(path=str(tmp_path / "dispatcher.png"), full_page=True)
+        caller.screenshot(path=str(tmp_path / "caller.png"), full_page=True)
+        browser.close()
+    assert errors == [], errors
