@@ -215,6 +215,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "yorisou.reforms.tasks.status_report_reminders",
         "schedule": 60.0 * 60 * 6,
     },
+    # Live119 recordings past their retention period are deleted (daily)
+    "live119-recordings-purge": {
+        "task": "yorisou.emergency.tasks.recordings_purge",
+        "schedule": 60.0 * 60 * 24,
+    },
 }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
