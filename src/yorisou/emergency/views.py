@@ -15,12 +15,13 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from yorisou.emergency import selectors, services
+from yorisou.emergency import caller_text, selectors, services
 from yorisou.emergency.downloads import is_first_request, ranged_file_response
 from yorisou.emergency.forms import (
     CloseForm,
@@ -423,16 +424,25 @@ def caller(request: HttpRequest, token: str) -> HttpResponse:
             {"refused": refused},
             status=410 if refused.code != "unknown" else 404,
         )
-    response = render(
-        request,
-        "emergency/caller.html",
-        {
-            "invite": invite,
-            "incident": invite.incident,
-            "token": token,
-            "live_config": caller_config(invite, token),
-        },
-    )
+    choice = request.GET.get("lang", "")
+    if choice not in ("ja", "easy", "en"):
+        choice = "en" if (get_language() or "ja").startswith("en") else "ja"
+    with translation.override("en" if choice == "en" else "ja"):
+        words = caller_text.texts(easy=choice == "easy")
+        response = render(
+            request,
+            "emergency/caller.html",
+            {
+                "invite": invite,
+                "incident": invite.incident,
+                "token": token,
+                "t": words,
+                "lang": choice,
+                "html_lang": "en" if choice == "en" else "ja",
+                "choices": caller_text.CHOICES,
+                "live_config": caller_config(invite, token, words),
+            },
+        )
     response["Referrer-Policy"] = "no-referrer"
     return response
 
@@ -452,8 +462,18 @@ def caller_guidance(request: HttpRequest, token: str, pk: int) -> HttpResponseBa
 # --- the live parts (configuration for live119-*.js) ---------------------------
 
 
-def caller_config(invite: Any, token: str) -> dict[str, Any]:
+def caller_config(
+    invite: Any, token: str, words: dict[str, str] | None = None
+) -> dict[str, Any]:
     """What the caller page's script needs: its socket, ICE servers, words."""
+    if words is not None:
+        return {
+            "ws": f"/ws/live119/caller/{token}/",
+            "iceServers": selectors.ice_servers(
+                incident=invite.incident, invite=invite
+            ),
+            "text": {key: words[key] for key in caller_text.SCRIPT_KEYS},
+        }
     return {
         "ws": f"/ws/live119/caller/{token}/",
         "iceServers": selectors.ice_servers(incident=invite.incident, invite=invite),
