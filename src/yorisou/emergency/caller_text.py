@@ -29,7 +29,8 @@ TEXTS: dict[str, tuple[Any, Any]] = {
     ),
     "noscript": (
         _(
-            "Turn on JavaScript to send video. Keep talking to the dispatcher on the phone."
+            "Turn on JavaScript to send video. Keep talking to the dispatcher on "
+            "the phone."
         ),
         pgettext_lazy(
             "easy Japanese",
