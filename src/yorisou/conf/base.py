@@ -189,7 +189,21 @@ if REDIS_URL:
     CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "yorisou"},
+            "CONFIG": {
+                # redis-py's default socket timeout (5 s) equals channels_redis's
+                # blocking-read timeout: an idle process would drop a socket every
+                # 5 s. The pool waits rather than fails under many sockets, and a
+                # busy process keeps up to 1,000 events per channel.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 15,
+                        "max_connections": 1000,
+                    }
+                ],
+                "prefix": "yorisou",
+                "capacity": 1000,
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL

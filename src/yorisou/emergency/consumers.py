@@ -44,7 +44,18 @@ class _Live119Consumer(AsyncJsonWebsocketConsumer):
     async def live119_event(self, event: dict[str, Any]) -> None:
         if event.get("exclude") and event["exclude"] == self.channel_name:
             return
-        await self.send_json(self.adapt(dict(event["message"])))
+        message = dict(event.get("message") or {})
+        if message.get("type") == "ended":
+            await self.ended(message)
+            return
+        await self.send_json(self.adapt(message))
+
+    async def ended(self, message: dict[str, Any]) -> None:
+        """The live part is over: stop the incident's media in this process (the
+        first connection to hear it does it, the others find nothing to stop;
+        a recording is kept with the incident) and tell the page."""
+        await end_media(self.incident_id)
+        await self.send_json(message)
 
     def adapt(self, message: dict[str, Any]) -> dict[str, Any]:
         """A message as this connection's page needs it (e.g. its video URL)."""
@@ -64,12 +75,13 @@ class CallerConsumer(_Live119Consumer):
 
     invite: Any = None
     token = ""
+    published = False
 
     async def connect(self) -> None:
         token = str(self.scope["url_route"]["kwargs"]["token"])
         await self.accept()
         try:
-            self.invite = await database_sync_to_async(services.invite_check)(
+            self.invite = await database_sync_to_async(services.invite_connect)(
                 token=token
             )
         except services.InviteRefused as refused:
@@ -90,6 +102,21 @@ class CallerConsumer(_Live119Consumer):
         await events.apublish(
             self.incident_id, {"type": "presence", "caller_connected": False}
         )
+
+    async def ended(self, message: dict[str, Any]) -> None:
+        """``ended`` for the whole incident, or for this caller's link only (the
+        dispatcher withdrew it): the page ends and the socket closes (4403, so the
+        page does not reconnect). Another link's withdrawal does not concern it."""
+        withdrawn = message.get("invite")
+        if withdrawn is not None:
+            if int(withdrawn) != int(self.invite.pk):
+                return
+            if self.published:
+                await get_backend().unpublish(self.incident_id)
+            await self.send_json(message)
+        else:
+            await super().ended(message)
+        await self.close(code=4403)
 
     def adapt(self, message: dict[str, Any]) -> dict[str, Any]:
         if message.get("type") == "guidance" and message.get("video"):
@@ -134,6 +161,7 @@ class CallerConsumer(_Live119Consumer):
                     ),
                     ice_servers=servers,
                 )
+                self.published = True
                 await self.send_json({"type": "answer", "sdp": answer.sdp})
                 await events.apublish(
                     self.incident_id, {"type": "presence", "caller_connected": True}
@@ -143,8 +171,10 @@ class CallerConsumer(_Live119Consumer):
                     self.incident_id, PUBLISHER, content["candidate"]
                 )
             elif kind == "end":
-                await database_sync_to_async(services.caller_end)(invite=self.invite)
+                # the video first: when the staff hear "presence", it is gone
                 await get_backend().unpublish(self.incident_id)
+                self.published = False
+                await database_sync_to_async(services.caller_end)(invite=self.invite)
         except services.InviteRefused as refused:
             await self.error(refused.code, str(refused))
             await self.close(code=4403)
@@ -213,12 +243,20 @@ class IncidentConsumer(_Live119Consumer):
 
     async def live119_event(self, event: dict[str, Any]) -> None:
         message = event.get("message") or {}
-        if message.get("type") == "ended":
-            # the live part is over: stop this incident's media (the first
-            # connection to hear it does it; the others find nothing to stop)
-            await stop_recording(self.incident_id, actor=None)
-            await get_backend().close(self.incident_id)
+        if message.get("type") == "units" and not await database_sync_to_async(
+            self._load
+        )(self.user, self.incident_id):
+            # a unit released from the incident sees it no more
+            await self.close(code=4404)
+            return
         await super().live119_event(event)
+
+    async def ended(self, message: dict[str, Any]) -> None:
+        if message.get("invite") is not None:
+            # one link withdrawn: the video goes on; the console redraws its links
+            await self.send_json({"type": "invites"})
+            return
+        await super().ended(message)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if self.user is None or not isinstance(content, dict):
@@ -311,6 +349,12 @@ class IncidentConsumer(_Live119Consumer):
 
     def _ice(self) -> list[dict[str, Any]]:
         return selectors.ice_servers(incident=self._incident(), actor=self.user)
+
+
+async def end_media(incident_id: int) -> None:
+    """Stop the incident's recording (kept with the incident) and its media."""
+    await stop_recording(incident_id, actor=None)
+    await get_backend().close(incident_id)
 
 
 async def stop_recording(incident_id: int, *, actor: Any) -> None:

@@ -537,11 +537,12 @@ def _refuse(code: str, invite: Invite | None) -> InviteRefused:
     return InviteRefused(code, invite)
 
 
-def _check_invite(token: str, *, count: bool) -> Invite:
+def _check_invite(token: str, *, count: bool, connect: bool = False) -> Invite:
     if not isinstance(token, str) or not _TOKEN_RE.match(token):
         raise _refuse(InviteRefusal.UNKNOWN, None)
     digest = token_hash(token)
     refusal = ""
+    max_opens = int(_conf("INVITE_MAX_OPENS", 20))
     with transaction.atomic():
         # One indexed lookup of the hash: how long it takes says nothing about
         # how close a guess was (the attacker cannot choose the hash).
@@ -559,7 +560,14 @@ def _check_invite(token: str, *, count: bool) -> Invite:
             refusal = InviteRefusal.REVOKED
         elif invite.expires_at <= timezone.now():
             refusal = InviteRefusal.EXPIRED
-        elif count and invite.opens >= int(_conf("INVITE_MAX_OPENS", 20)):
+        elif count and invite.opens >= max_opens:
+            refusal = InviteRefusal.USED_UP
+            if invite.opens == max_opens:
+                # Remember that the limit was passed (opens = limit + 1): new
+                # connections of the caller's socket are refused from now on.
+                invite.opens += 1
+                invite.save(update_fields=["opens"])
+        elif connect and invite.opens > max_opens:
             refusal = InviteRefusal.USED_UP
         elif count:
             before = invite.opens
@@ -596,6 +604,13 @@ def invite_check(*, token: str) -> Invite:
     return _check_invite(token, count=False)
 
 
+def invite_connect(*, token: str) -> Invite:
+    """Check a token for a new connection of the caller's WebSocket: like
+    :func:`invite_check` (no opening counted), but a link whose page was refused
+    for being opened too often (``used_up``) connects no more."""
+    return _check_invite(token, count=False, connect=True)
+
+
 def invite_revoke(*, actor: Any, invite: Invite) -> Invite:
     """Withdraw a link (sent to a wrong number, for example). Idempotent."""
     _require_dispatch(actor, invite.incident)
@@ -607,7 +622,12 @@ def invite_revoke(*, actor: Any, invite: Invite) -> Invite:
         locked.save(update_fields=["revoked_at"])
         _event(invite.incident, EventKind.INVITE_REVOKED, actor=actor)
         _audit(actor, "invite.revoke", locked, {"revoked": [False, True]})
-        publish(invite.incident_id, {"type": "ended", "reason": "revoked"})
+        # Only the caller of this link is ended (the consumers read ``invite``);
+        # another link of the incident, and the video, go on.
+        publish(
+            invite.incident_id,
+            {"type": "ended", "reason": "revoked", "invite": locked.pk},
+        )
     return locked
 
 

@@ -103,8 +103,12 @@ def test_invite_used_up_after_the_limit(sent_invite: Any, settings: Any) -> None
     assert refused.value.code == "used_up"
     assert str(refused.value) == refused.value.message
     assert AuditEvent.objects.filter(action="emergency.invite.refuse").exists()
-    # a connected caller's socket still resolves it (no opening counted)
+    # a connected caller's socket still resolves it (no opening counted), but
+    # the link connects no new socket once a page was refused for it
     assert services.invite_check(token=sent_invite.token).pk == sent_invite.pk
+    with pytest.raises(services.InviteRefused) as refused:
+        services.invite_connect(token=sent_invite.token)
+    assert refused.value.code == "used_up"
 
 
 def test_expired_invite_is_refused(sent_invite: Any) -> None:
