@@ -14,7 +14,9 @@ Without ``BENCH_*`` variables it is ``yorisou.conf.production`` with the prefix
   (redis-py 8: 100 per process; beyond it ``MaxConnectionsError``, not a wait);
 - ``BENCH_SKIP_DISPATCH_CLOSE=1``: channels' ``AsyncConsumer.dispatch`` no longer
   hops to the sync thread for ``close_old_connections`` before every message
-  (``database_sync_to_async`` does it anyway around each database call);
+  (``database_sync_to_async`` does it anyway around each database call); since
+  proposal 4 was applied the Live119 consumers do this themselves, so it changes
+  nothing for them;
 - ``BENCH_THREAD_SENSITIVE=0``: ``channels.db.database_sync_to_async`` runs the
   consumers' database calls in a pool of threads instead of the process's one
   shared thread (``thread_sensitive=False``), without changing ``src/``: the

@@ -1,13 +1,23 @@
 """WebSocket consumers of Live119 (the protocol: docs/live119.md).
 
 Thin: each message is checked and handed to a service (the database first; the
-service tells every page of the incident through ``events`` after commit) or to
-the media backend. A browser that reconnects says ``hello`` and gets the state
-again, so nothing depends on which web process it reaches — except the media of
-an incident, which the embedded hub keeps in one process (docs/live119.md).
+consumer then tells every page of the incident through ``events``, from the
+event loop) or to the media backend. A browser that reconnects says ``hello``
+and gets the state again, so nothing depends on which web process it reaches —
+except the media of an incident, which the embedded hub keeps in one process
+(docs/live119.md).
+
+The caller's positions are the exception to "the database first" (several a
+second for every call): checked, published at once and stored in batches by
+``positions`` within ``POSITION_FLUSH_SECONDS``. The caller's link is checked
+when the socket connects, on the ``ended`` events, and again at most every
+``CALLER_RECHECK_SECONDS`` — not with a SELECT per message.
 """
 
+import asyncio
 import contextlib
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +28,13 @@ from django.core.exceptions import (
 )
 from django.urls import reverse
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from yorisou.core.permissions import SYSTEM
-from yorisou.emergency import events, selectors, services
+from yorisou.emergency import events, positions, selectors, services
+from yorisou.emergency.constants import InviteRefusal, conf
 from yorisou.emergency.media import get_backend
 from yorisou.emergency.media.base import PUBLISHER, MediaError, SessionDescription
 from yorisou.emergency.models import Incident
@@ -30,6 +42,14 @@ from yorisou.emergency.models import Incident
 MAX_SDP = 64_000
 MAX_TEXT = 1_000
 MAX_IMAGE = 5_000_000
+
+logger = logging.getLogger(__name__)
+
+
+def recheck_seconds() -> float:
+    """How long a caller's link, once checked, is trusted without reading it
+    again (the ``ended`` event stops the caller at once anyway)."""
+    return float(conf("CALLER_RECHECK_SECONDS", 5))
 
 
 def _with_url(video: dict[str, Any], url: str) -> dict[str, Any]:
@@ -40,6 +60,17 @@ class _Live119Consumer(AsyncJsonWebsocketConsumer):
     """What the caller's and the staff's connections share."""
 
     incident_id: int = 0
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Call the message's handler directly. channels' own ``dispatch`` first
+        hops to the process's database thread for ``close_old_connections``
+        before every message (group events included), queued behind the
+        database work; every database call here goes through
+        ``database_sync_to_async``, which does that around the call anyway."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def live119_event(self, event: dict[str, Any]) -> None:
         if event.get("exclude") and event["exclude"] == self.channel_name:
@@ -74,6 +105,10 @@ class CallerConsumer(_Live119Consumer):
     guidance videos the dispatcher sends. Authorised by the invite token alone."""
 
     invite: Any = None
+    incident: Incident | None = None  # as last checked
+    checked_at = 0.0  # time.monotonic() of that check
+    refused = ""  # an InviteRefusal code once the link may send no more
+    rechecking: "asyncio.Task[None] | None" = None
     token = ""
     published = False
 
@@ -89,6 +124,8 @@ class CallerConsumer(_Live119Consumer):
             await self.close(code=4403)
             return
         self.token = token
+        self.incident = self.invite.incident
+        self.checked_at = time.monotonic()
         self.incident_id = int(self.invite.incident_id)
         await events.ajoin(self.incident_id, self.channel_name)
         await events.apublish(
@@ -98,10 +135,75 @@ class CallerConsumer(_Live119Consumer):
     async def disconnect(self, code: int) -> None:
         if self.invite is None:
             return
+        if self.rechecking is not None:
+            self.rechecking.cancel()
+        # this caller's last positions are in the database before it is gone
+        await positions.buffer().flush()
         await self.leave()
         await events.apublish(
             self.incident_id, {"type": "presence", "caller_connected": False}
         )
+
+    # --- may this caller still send? -------------------------------------------
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self.checked_at >= recheck_seconds()
+
+    async def _refuse(self, code: str) -> None:
+        """The link may send no more: say why and close (4403: no reconnect).
+        Once: what the phone still sends before the close is dropped."""
+        if self.refused:
+            return
+        self.refused = code
+        await self.error(code, str(InviteRefusal(code).label))
+        await self.close(code=4403)
+
+    def _checked_now(self) -> Incident:
+        incident = services.caller_may_send(invite=self.invite)
+        self.incident = incident
+        self.checked_at = time.monotonic()
+        return incident
+
+    async def _recheck(self) -> None:
+        """Read the link again (in the background: positions do not wait)."""
+        try:
+            await database_sync_to_async(self._checked_now)()
+        except services.InviteRefused as refused:
+            await self._refuse(refused.code)
+        except Exception:  # the next message tries again
+            logger.exception("Live119: checking a caller's link failed")
+        finally:
+            self.rechecking = None
+
+    def _recheck_soon(self) -> None:
+        if self._stale() and self.rechecking is None:
+            self.rechecking = asyncio.get_running_loop().create_task(self._recheck())
+
+    async def _position(self, content: dict[str, Any]) -> None:
+        """Checked (no database), published at once, stored in the next batch."""
+        fix = services.caller_position(
+            invite=self.invite,
+            lat=content.get("lat"),
+            lng=content.get("lng"),
+            accuracy=content.get("accuracy"),
+            heading=content.get("heading"),
+            speed=content.get("speed"),
+            client_at=content.get("at"),
+        )
+        self._recheck_soon()
+        await events.apublish(
+            self.incident_id, {"type": "position", **selectors.position_dict(fix)}
+        )
+        positions.buffer().add(fix)
+
+    def _chat(self, text: str) -> dict[str, Any]:
+        """Store the caller's chat (re-checking the link if that is due) and
+        return it as the protocol sends it."""
+        incident = self._checked_now() if self._stale() else self.incident
+        message = services.chat_post(
+            invite=self.invite, text=text, checked=incident, publish_after=False
+        )
+        return {"type": "chat", **selectors.chat_message_dict(message)}
 
     async def ended(self, message: dict[str, Any]) -> None:
         """``ended`` for the whole incident, or for this caller's link only (the
@@ -111,10 +213,16 @@ class CallerConsumer(_Live119Consumer):
         if withdrawn is not None:
             if int(withdrawn) != int(self.invite.pk):
                 return
+            self.refused = InviteRefusal.REVOKED
             if self.published:
                 await get_backend().unpublish(self.incident_id)
             await self.send_json(message)
         else:
+            self.refused = (
+                InviteRefusal.CLOSED
+                if message.get("reason") == "closed"
+                else InviteRefusal.REVOKED
+            )
             await super().ended(message)
         await self.close(code=4403)
 
@@ -134,24 +242,19 @@ class CallerConsumer(_Live119Consumer):
         if self.invite is None or not isinstance(content, dict):
             return
         kind = content.get("type")
+        if self.refused:
+            return  # the link was withdrawn or the incident ended: nothing more
         try:
             if kind == "hello":
                 state = await database_sync_to_async(self._state)()
                 await self.send_json(state)
             elif kind == "position":
-                await database_sync_to_async(services.position_record)(
-                    invite=self.invite,
-                    lat=content.get("lat"),
-                    lng=content.get("lng"),
-                    accuracy=content.get("accuracy"),
-                    heading=content.get("heading"),
-                    speed=content.get("speed"),
-                    client_at=content.get("at"),
-                )
+                await self._position(content)
             elif kind == "chat":
-                await database_sync_to_async(services.chat_post)(
-                    invite=self.invite, text=str(content.get("text", ""))[:MAX_TEXT]
+                chat = await database_sync_to_async(self._chat)(
+                    str(content.get("text", ""))[:MAX_TEXT]
                 )
+                await events.apublish(self.incident_id, chat)
             elif kind == "offer":
                 servers = await database_sync_to_async(self._ice)()
                 answer = await get_backend().publish(
@@ -176,8 +279,7 @@ class CallerConsumer(_Live119Consumer):
                 self.published = False
                 await database_sync_to_async(services.caller_end)(invite=self.invite)
         except services.InviteRefused as refused:
-            await self.error(refused.code, str(refused))
-            await self.close(code=4403)
+            await self._refuse(refused.code)
         except ValidationError as problem:
             await self.error("bad_request", "; ".join(problem.messages)[:200])
         except (ValueError, TypeError, MediaError) as problem:
@@ -188,6 +290,8 @@ class CallerConsumer(_Live119Consumer):
 
     def _state(self) -> dict[str, Any]:
         self.invite = services.invite_check(token=self.token)
+        self.incident = self.invite.incident
+        self.checked_at = time.monotonic()
         state = dict(selectors.incident_state(self.invite.incident, for_caller=True))
         if state.get("guidance"):
             state["guidance"] = self.adapt(
@@ -264,6 +368,9 @@ class IncidentConsumer(_Live119Consumer):
         kind = content.get("type")
         try:
             if kind == "hello":
+                # positions of this process's callers not yet in a batch first
+                # (another process's are stored within POSITION_FLUSH_SECONDS)
+                await positions.buffer().flush()
                 state = await database_sync_to_async(self._state)()
                 stats = await get_backend().stats(self.incident_id)
                 state["caller_connected"] = bool(stats.get("publisher_connected"))
@@ -287,9 +394,10 @@ class IncidentConsumer(_Live119Consumer):
                     self.incident_id, self.viewer_id, content["candidate"]
                 )
             elif kind == "chat":
-                await database_sync_to_async(self._act)(
-                    services.chat_post, text=str(content.get("text", ""))[:MAX_TEXT]
+                chat = await database_sync_to_async(self._chat)(
+                    str(content.get("text", ""))[:MAX_TEXT]
                 )
+                await events.apublish(self.incident_id, chat)
             elif not self.may_dispatch:
                 await self.error("forbidden")
             elif kind == "guidance":
@@ -318,6 +426,12 @@ class IncidentConsumer(_Live119Consumer):
     def _act(self, service: Any, **kwargs: Any) -> Any:
         """Call a service on this incident as this user (in a thread)."""
         return service(actor=self.user, incident=self._incident(), **kwargs)
+
+    def _chat(self, text: str) -> dict[str, Any]:
+        """Store a chat message of this user (dispatcher or assigned unit) and
+        return it as the protocol sends it; the consumer publishes it."""
+        message = self._act(services.chat_post, text=text, publish_after=False)
+        return {"type": "chat", **selectors.chat_message_dict(message)}
 
     def _guidance(self, video_id: int) -> None:
         video = selectors.guidance_get(actor=self.user, pk=video_id)

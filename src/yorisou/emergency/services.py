@@ -659,10 +659,14 @@ def live_end(*, actor: Any, incident: Incident) -> Incident:
     return locked
 
 
-def _caller_may_send(invite: Invite) -> Incident:
-    """The incident a caller's message goes to. A connected caller keeps sending
-    after the link's opening window expired; a withdrawn link or a closed
-    incident stops them."""
+def caller_may_send(*, invite: Invite) -> Incident:
+    """The incident a caller's message goes to, read afresh (one SELECT). A
+    connected caller keeps sending after the link's opening window expired; a
+    withdrawn link or a closed incident stops them (:class:`InviteRefused`).
+
+    The caller's socket calls it when it connects and then at most every
+    ``CALLER_RECHECK_SECONDS`` (besides the ``ended`` event, which stops it at
+    once), not for every message (docs/live119.md, "Persistence")."""
     fresh = Invite.objects.select_related("incident__centre").get(pk=invite.pk)
     if fresh.incident.state != IncidentState.OPEN:
         raise InviteRefused(InviteRefusal.CLOSED, fresh)
@@ -688,6 +692,76 @@ def _optional(value: Any, name: str, low: float, high: float) -> float | None:
     return None if value is None or value == "" else _float(value, name, low, high)
 
 
+def _position_fix(
+    *,
+    incident_id: int,
+    invite_id: int | None,
+    source: str,
+    lat: Any,
+    lng: Any,
+    accuracy: Any,
+    heading: Any,
+    speed: Any,
+    client_at: Any,
+) -> LocationFix:
+    """A checked, unsaved position (no database access)."""
+    fix_time = None
+    if client_at not in (None, ""):
+        try:
+            fix_time = datetime.fromtimestamp(float(client_at) / 1000, tz=UTC)
+        except (TypeError, ValueError, OverflowError, OSError):
+            fix_time = None
+    return LocationFix(
+        incident_id=incident_id,
+        invite_id=invite_id,
+        source=source,
+        lat=_float(lat, "lat", -90, 90),
+        lng=_float(lng, "lng", -180, 180),
+        accuracy=_optional(accuracy, "accuracy", 0, 1_000_000),
+        heading=_optional(heading, "heading", 0, 360),
+        speed=_optional(speed, "speed", 0, 1000),
+        client_at=fix_time,
+        received_at=timezone.now(),
+    )
+
+
+def caller_position(
+    *,
+    invite: Invite,
+    lat: Any,
+    lng: Any,
+    accuracy: Any = None,
+    heading: Any = None,
+    speed: Any = None,
+    client_at: Any = None,
+) -> LocationFix:
+    """A position from the caller's phone, checked but NOT stored, and without a
+    database access (safe on the event loop): the caller's socket, which has
+    checked ``invite`` (:func:`caller_may_send`), publishes it at once and stores
+    it in a batch with :func:`positions_store` within ``POSITION_FLUSH_SECONDS``
+    (docs/live119.md, "Persistence"). Raises ``ValidationError``."""
+    return _position_fix(
+        incident_id=int(invite.incident_id),
+        invite_id=int(invite.pk),
+        source=PositionSource.CALLER,
+        lat=lat,
+        lng=lng,
+        accuracy=accuracy,
+        heading=heading,
+        speed=speed,
+        client_at=client_at,
+    )
+
+
+def positions_store(fixes: list[LocationFix]) -> int:
+    """Store a batch of the callers' positions made by :func:`caller_position`
+    (one INSERT). Positions are their own append-only record (several a minute),
+    not copied to the audit trail. Returns how many were stored."""
+    if not fixes:
+        return 0
+    return len(LocationFix.objects.bulk_create(fixes))
+
+
 def position_record(
     *,
     lat: Any,
@@ -700,13 +774,14 @@ def position_record(
     speed: Any = None,
     client_at: Any = None,
 ) -> LocationFix:
-    """Store a position: the caller's phone (``invite``) or one a dispatcher
-    enters (``actor`` + ``incident``). ``client_at`` is the phone's time of the
-    fix in ms since the epoch (the protocol's ``at``). Positions are their own
-    append-only record (several a minute), so each one is not copied to the audit
-    trail; a position entered by a dispatcher is."""
+    """Store a position at once and publish it after commit: the caller's phone
+    (``invite``, checked now) or one a dispatcher enters (``actor`` +
+    ``incident``). ``client_at`` is the phone's time of the fix in ms since the
+    epoch (the protocol's ``at``). A position entered by a dispatcher is audited.
+    (The caller's socket uses :func:`caller_position` + :func:`positions_store`.)
+    """
     if invite is not None:
-        target = _caller_may_send(invite)
+        target = caller_may_send(invite=invite)
         source = PositionSource.CALLER
     else:
         if incident is None:
@@ -715,24 +790,18 @@ def position_record(
         _require_open(incident)
         target = incident
         source = PositionSource.DISPATCHER
-    fix_time = None
-    if client_at not in (None, ""):
-        try:
-            fix_time = datetime.fromtimestamp(float(client_at) / 1000, tz=UTC)
-        except (TypeError, ValueError, OverflowError, OSError):
-            fix_time = None
-    fix = LocationFix.objects.create(
-        incident=target,
-        invite=invite,
+    fix = _position_fix(
+        incident_id=target.pk,
+        invite_id=invite.pk if invite is not None else None,
         source=source,
-        lat=_float(lat, "lat", -90, 90),
-        lng=_float(lng, "lng", -180, 180),
-        accuracy=_optional(accuracy, "accuracy", 0, 1_000_000),
-        heading=_optional(heading, "heading", 0, 360),
-        speed=_optional(speed, "speed", 0, 1000),
-        client_at=fix_time,
-        received_at=timezone.now(),
+        lat=lat,
+        lng=lng,
+        accuracy=accuracy,
+        heading=heading,
+        speed=speed,
+        client_at=client_at,
     )
+    fix.save(force_insert=True)
     if source == PositionSource.DISPATCHER:
         _audit(actor, "position.enter", target, {"position": [None, str(fix)]})
     publish(target.pk, {"type": "position", **selectors.position_dict(fix)})
@@ -745,9 +814,18 @@ def chat_post(
     incident: Incident | None = None,
     actor: Any = None,
     invite: Invite | None = None,
+    checked: Incident | None = None,
+    publish_after: bool = True,
 ) -> ChatMessage:
     """A chat message from the caller (``invite``), a dispatcher or an assigned
-    unit (``actor`` + ``incident``). Audited with its text."""
+    unit (``actor`` + ``incident``). Stored and audited with its text before
+    anyone sees it.
+
+    ``checked``: the caller's incident as the caller's socket checked it
+    (:func:`caller_may_send`, at most a few seconds ago), instead of reading the
+    invite again. ``publish_after=False``: the caller (a consumer, on the event
+    loop) publishes :func:`selectors.chat_message_dict` of the returned message
+    itself with ``events.apublish`` once this has returned (committed)."""
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write a message.")})
@@ -756,7 +834,13 @@ def chat_post(
             {"text": _("At most %(n)s characters.") % {"n": CHAT_MAX_LENGTH}}
         )
     if invite is not None:
-        target, sender, author = _caller_may_send(invite), Sender.CALLER, None
+        if checked is not None:
+            if int(checked.pk) != int(invite.incident_id):
+                raise ValueError("the checked incident is not the invite's")
+            target = checked
+        else:
+            target = caller_may_send(invite=invite)
+        sender, author = Sender.CALLER, None
     else:
         if incident is None:
             raise ValueError("chat_post needs an invite or an incident")
@@ -782,7 +866,8 @@ def chat_post(
             target,
             {"sender": [None, sender], "text": [None, text]},
         )
-    publish(target.pk, {"type": "chat", **selectors.chat_message_dict(message)})
+    if publish_after:
+        publish(target.pk, {"type": "chat", **selectors.chat_message_dict(message)})
     return message
 
 

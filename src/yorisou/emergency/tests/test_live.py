@@ -86,6 +86,37 @@ def test_caller_keeps_sending_after_the_opening_window(sent_invite: Any) -> None
     services.position_record(invite=sent_invite, lat=32.8, lng=130.7)
 
 
+def test_caller_position_is_checked_without_the_database(
+    sent_invite: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(0):
+        fix = services.caller_position(
+            invite=sent_invite, lat=32.8, lng="130.7", accuracy=5, client_at=""
+        )
+        with pytest.raises(ValidationError):
+            services.caller_position(invite=sent_invite, lat=32.8, lng=200)
+    assert fix.pk is None and fix.source == "caller"
+    assert fix.incident_id == sent_invite.incident_id
+    assert services.positions_store([fix]) == 1
+    assert services.positions_store([]) == 0
+    assert LocationFix.objects.get().invite_id == sent_invite.pk
+
+
+def test_caller_chat_with_a_checked_incident_reads_no_invite(
+    sent_invite: Any, incident: Any, dispatcher: Any
+) -> None:
+    checked = services.caller_may_send(invite=sent_invite)
+    message = services.chat_post(
+        invite=sent_invite, text="助けて", checked=checked, publish_after=False
+    )
+    assert message.sender == "caller" and message.incident_id == incident.pk
+    other = services.incident_open(
+        actor=dispatcher, centre=incident.centre, kind=incident.kind
+    )
+    with pytest.raises(ValueError):
+        services.chat_post(invite=sent_invite, text="x", checked=other)
+
+
 def test_dispatcher_position_is_audited(dispatcher: Any, incident: Any) -> None:
     services.position_record(actor=dispatcher, incident=incident, lat=1, lng=2)
     assert AuditEvent.objects.filter(action="emergency.position.enter").exists()

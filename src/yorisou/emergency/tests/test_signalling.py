@@ -299,6 +299,8 @@ def test_call_video_position_chat_and_guidance_reach_the_other_side(
             }
         )
         position = await console.expect("position")
+        # positions are published at once and stored in the next batch
+        await _until(lambda: LocationFix.objects.filter(incident=incident).exists())
         stored_fix = await db(
             lambda: LocationFix.objects.filter(incident=incident).exists()
         )
@@ -340,7 +342,7 @@ def test_call_video_position_chat_and_guidance_reach_the_other_side(
     assert result["position"]["lat"] == pytest.approx(32.8031)
     assert result["position"]["accuracy"] == 12
     assert result["position"]["at"] == 1_760_000_000_000
-    assert result["stored_fix"] is True  # the database first, then the event
+    assert result["stored_fix"] is True
     assert result["caller_chat"]["text"] == "父が倒れました"
     assert ("caller", "父が倒れました") in result["stored_chat"]
     assert result["dispatcher_chat"]["text"] == "すぐ向かいます"
@@ -809,3 +811,233 @@ def test_caller_ends_the_video_and_may_come_back(
     assert presence["caller_connected"] is False
     assert result["stats"]["publisher_connected"] is False
     assert connected and result["state"]["state"] == "open"
+
+
+# --- 5. positions in batches, the caller's link checked without a SELECT a message
+
+
+async def _until(check: Callable[[], bool], timeout: float = WAIT) -> float:
+    """Poll the database until ``check`` holds; returns the seconds it took."""
+    started = time.monotonic()
+    while not await db(check):
+        assert time.monotonic() - started < timeout, "not in the database"
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_positions_are_delivered_at_once_and_stored_in_a_batch(
+    dispatcher: Any, incident: Incident, sent_invite: Invite, settings: Any
+) -> None:
+    settings.LIVE119 = {**settings.LIVE119, "POSITION_FLUSH_SECONDS": 0.3}
+    session = session_cookie(dispatcher)
+
+    async def scenario() -> dict[str, Any]:
+        caller = Socket(caller_path(str(sent_invite.token)))
+        assert (await caller.connect())[0]
+        await caller.hello()
+        console = Socket(incident_path(incident), session=session)
+        assert (await console.connect())[0]
+        await console.hello()
+        lats = [32.80 + i / 1000 for i in range(5)]
+        for lat in lats:
+            await caller.send({"type": "position", "lat": lat, "lng": 130.7})
+        delivered = [(await console.expect("position"))["lat"] for _ in lats]
+        # delivered before it is stored, stored without the caller leaving
+        waited = await _until(
+            lambda: LocationFix.objects.filter(incident=incident).count() == 5
+        )
+        stored = await db(
+            lambda: list(
+                LocationFix.objects.filter(incident=incident)
+                .order_by("received_at", "id")
+                .values_list("lat", "invite_id", "source")
+            )
+        )
+        await console.disconnect()
+        await caller.disconnect()
+        return {"delivered": delivered, "stored": stored, "waited": waited}
+
+    result = run(scenario)
+
+    assert result["delivered"] == pytest.approx([32.80, 32.801, 32.802, 32.803, 32.804])
+    assert [row[0] for row in result["stored"]] == pytest.approx(
+        [32.80, 32.801, 32.802, 32.803, 32.804]
+    )
+    assert {row[1:] for row in result["stored"]} == {(sent_invite.pk, "caller")}
+    assert result["waited"] < 5  # one flush interval, on a loaded machine
+
+
+def test_a_leaving_caller_stores_its_last_positions(
+    incident: Incident, sent_invite: Invite, settings: Any
+) -> None:
+    settings.LIVE119 = {**settings.LIVE119, "POSITION_FLUSH_SECONDS": 60}
+
+    async def scenario() -> int:
+        caller = Socket(caller_path(str(sent_invite.token)))
+        assert (await caller.connect())[0]
+        await caller.hello()
+        await caller.send({"type": "position", "lat": 32.8, "lng": 130.7})
+        await caller.hello()  # a round trip: the position was handled
+        await caller.disconnect()
+        return await db(lambda: LocationFix.objects.filter(incident=incident).count())
+
+    assert run(scenario) == 1
+
+
+def test_bad_position_is_refused_and_not_published(
+    dispatcher: Any, incident: Incident, sent_invite: Invite
+) -> None:
+    session = session_cookie(dispatcher)
+
+    async def scenario() -> tuple[dict[str, Any], list[str]]:
+        caller = Socket(caller_path(str(sent_invite.token)))
+        assert (await caller.connect())[0]
+        await caller.hello()
+        console = Socket(incident_path(incident), session=session)
+        assert (await console.connect())[0]
+        await console.hello()
+        await caller.send({"type": "position", "lat": 91, "lng": 130.7})
+        error = await caller.expect("error")
+        await caller.send({"type": "chat", "text": "ok"})
+        await console.expect("chat", text="ok")
+        await console.disconnect()
+        await caller.disconnect()
+        return error, [m["type"] for m in console.received]
+
+    error, seen = run(scenario)
+    assert error["code"] == "bad_request"
+    assert "position" not in seen
+    assert not LocationFix.objects.exists()
+
+
+def test_caller_whose_link_is_withdrawn_without_an_event_is_refused_at_the_recheck(
+    dispatcher: Any, incident: Incident, sent_invite: Invite, settings: Any
+) -> None:
+    """The ``ended`` event is the fast path; if it never reaches the socket (an
+    event lost, a change made outside the services), the periodic re-check of
+    the link stops the caller: at most ``CALLER_RECHECK_SECONDS`` (0 here) and
+    one read later."""
+    settings.LIVE119 = {**settings.LIVE119, "CALLER_RECHECK_SECONDS": 0}
+    session = session_cookie(dispatcher)
+
+    async def scenario() -> dict[str, Any]:
+        caller = Socket(caller_path(str(sent_invite.token)))
+        assert (await caller.connect())[0]
+        await caller.hello()
+        console = Socket(incident_path(incident), session=session)
+        assert (await console.connect())[0]
+        await console.hello()
+        await caller.send({"type": "position", "lat": 32.8, "lng": 130.7})
+        await console.expect("position", lat=32.8)
+        await db(
+            lambda: Invite.objects.filter(pk=sent_invite.pk).update(
+                revoked_at=timezone.now()
+            )
+        )
+        # the window: this one is still delivered while the link is read again
+        await caller.send({"type": "position", "lat": 32.81, "lng": 130.7})
+        error = await caller.expect("error")
+        code = await caller.expect_close()
+        await caller.send({"type": "position", "lat": 32.82, "lng": 130.7})
+        await caller.send({"type": "chat", "text": "まだ？"})
+        await console.send({"type": "chat", "text": "round trip"})
+        await console.expect("chat", text="round trip")
+        await caller.disconnect()
+        await console.disconnect()
+        return {
+            "error": error,
+            "code": code,
+            "console": [(m["type"], m.get("lat")) for m in console.received],
+        }
+
+    result = run(scenario)
+    assert (result["error"]["code"], result["code"]) == ("revoked", 4403)
+    assert ("position", 32.82) not in result["console"]
+    assert not ChatMessage.objects.filter(text="まだ？").exists()
+    assert not LocationFix.objects.filter(lat=32.82).exists()
+
+
+def test_caller_chat_after_the_incident_closed_without_an_event_is_refused(
+    incident: Incident, sent_invite: Invite, settings: Any
+) -> None:
+    settings.LIVE119 = {**settings.LIVE119, "CALLER_RECHECK_SECONDS": 0}
+
+    async def scenario() -> tuple[dict[str, Any], int]:
+        caller = Socket(caller_path(str(sent_invite.token)))
+        assert (await caller.connect())[0]
+        await caller.hello()
+        await db(
+            lambda: Incident.objects.filter(pk=incident.pk).update(
+                state="closed", closed_at=timezone.now()
+            )
+        )
+        await caller.send({"type": "chat", "text": "聞こえますか"})
+        error = await caller.expect("error")
+        code = await caller.expect_close()
+        await caller.disconnect()
+        return error, code
+
+    error, code = run(scenario)
+    assert (error["code"], code) == ("closed", 4403)
+    assert not ChatMessage.objects.exists()
+
+
+def test_caller_refused_after_the_withdrawal_event_sends_nothing_more(
+    dispatcher: Any, incident: Incident, sent_invite: Invite
+) -> None:
+    """The link is trusted for a few seconds between reads, but the ``ended``
+    event of its withdrawal stops it at once: what the phone still sends is
+    dropped, neither stored nor delivered."""
+    session = session_cookie(dispatcher)
+
+    async def scenario() -> list[str]:
+        caller = Socket(caller_path(str(sent_invite.token)))
+        assert (await caller.connect())[0]
+        await caller.hello()
+        console = Socket(incident_path(incident), session=session)
+        assert (await console.connect())[0]
+        await console.hello()
+        await db(lambda: services.invite_revoke(actor=dispatcher, invite=sent_invite))
+        await caller.expect("ended")
+        await caller.expect_close()
+        await caller.send({"type": "position", "lat": 32.9, "lng": 130.7})
+        await caller.send({"type": "chat", "text": "もしもし"})
+        await console.send({"type": "chat", "text": "round trip"})
+        await console.expect("chat", text="round trip")
+        await caller.disconnect()
+        await console.disconnect()
+        return [m["type"] for m in console.received]
+
+    seen = run(scenario)
+    assert "position" not in seen
+    assert not ChatMessage.objects.filter(text="もしもし").exists()
+    assert not LocationFix.objects.exists()
+
+
+def test_caller_keeps_sending_after_the_opening_window_when_rechecked(
+    dispatcher: Any, incident: Incident, sent_invite: Invite, settings: Any
+) -> None:
+    """The link's expiry limits opening it, not a call in progress (as
+    ``services.caller_may_send``): the re-check lets the caller go on."""
+    settings.LIVE119 = {**settings.LIVE119, "CALLER_RECHECK_SECONDS": 0}
+    session = session_cookie(dispatcher)
+
+    async def scenario() -> dict[str, Any]:
+        caller = Socket(caller_path(str(sent_invite.token)))
+        assert (await caller.connect())[0]
+        await caller.hello()
+        console = Socket(incident_path(incident), session=session)
+        assert (await console.connect())[0]
+        await console.hello()
+        await db(
+            lambda: Invite.objects.filter(pk=sent_invite.pk).update(
+                expires_at=timezone.now() - timedelta(minutes=1)
+            )
+        )
+        await caller.send({"type": "chat", "text": "まだいます"})
+        chat = await console.expect("chat", sender="caller")
+        await caller.disconnect()
+        await console.disconnect()
+        return chat
+
+    assert run(scenario)["text"] == "まだいます"
