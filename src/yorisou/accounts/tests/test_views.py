@@ -180,3 +180,15 @@ def test_staff_without_role_cannot_open_admin(client, staff_user):
     client.force_login(staff_user)
     assert client.get("/admin/accounts/orgunit/").status_code == 302
     assert Role.SYSTEM_ADMIN  # the admin needs this role
+
+
+@pytest.mark.django_db
+def test_sign_in_page_names_the_site_not_the_host(client, settings):
+    # Django's LoginView puts the request's host into ``site_name``; the page
+    # title and the header keep the configured name.
+    page = client.get(reverse("accounts:login"), HTTP_ACCEPT_LANGUAGE="ja").content
+    text = page.decode()
+    name = settings.YORISOU["SITE_NAME"]
+    assert f"<title>ログイン | {name}</title>" in text
+    assert f"<span>{name}</span>" in text
+    assert "testserver" not in text

@@ -10,8 +10,10 @@ import re
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -70,8 +72,9 @@ def test_caller_video_position_and_guidance(server: Any, tmp_path: Path) -> None
     errors: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, args=FAKE_MEDIA)
+        # the console's machine is set to UTC: times still show in the site's zone
         desk = browser.new_context(
-            locale="ja-JP", viewport={"width": 1280, "height": 900}
+            locale="ja-JP", viewport={"width": 1280, "height": 900}, timezone_id="UTC"
         )
         dispatcher = desk.new_page()
         dispatcher.on(
@@ -127,6 +130,13 @@ def test_caller_video_position_and_guidance(server: Any, tmp_path: Path) -> None
             timeout=15_000,
         )
         assert dispatcher.locator("[data-part=accuracy]").inner_text() == "12 m"
+        shown = dispatcher.locator("[data-part=position-at]").inner_text()
+        now = datetime.now(ZoneInfo("Asia/Tokyo"))
+        at = datetime.combine(
+            now.date(), datetime.strptime(shown, "%H:%M:%S").time(), now.tzinfo
+        )
+        gap = abs((now - at).total_seconds())
+        assert min(gap, 86_400 - gap) < 120, (shown, now)
 
         # a guidance video sent by the dispatcher plays on the caller's page
         dispatcher.locator("[data-part=guidance-form] button").click()

@@ -80,5 +80,17 @@ window.Live119 = (function () {
     if (node) node.textContent = value;
   }
 
-  return { config: config, Signal: Signal, gathered: gathered, peer: peer, text: text };
+  /* A time of day (HH:MM:SS) in the site's time zone, as the server writes
+     times, whatever zone the browser's machine is set to. */
+  function clock(at) {
+    const when = new Date(at || Date.now());
+    const zone = document.documentElement.dataset.timeZone || undefined;
+    try {
+      return when.toLocaleTimeString("en-GB", { timeZone: zone, hour12: false });
+    } catch (e) {
+      return when.toLocaleTimeString("en-GB", { hour12: false });
+    }
+  }
+
+  return { config: config, Signal: Signal, gathered: gathered, peer: peer, text: text, clock: clock };
 })();

@@ -34,6 +34,13 @@
       recording: function (m) { self.recording(m.on); },
       presence: function (m) { self.presence(m); },
       ended: function () { self.ended(); },
+      // a link was withdrawn (by this or another dispatcher): redraw the list of
+      // links where the page shows one; the video goes on
+      invites: function () {
+        if (window.htmx && document.getElementById("invites")) {
+          window.htmx.ajax("GET", window.location.href, { target: "#invites", select: "#invites", swap: "outerHTML" });
+        }
+      },
       error: function (m) { L.text(self.q("status"), m.message || ""); },
     });
     this.bind();
@@ -122,7 +129,7 @@
     L.text(this.q("lat"), p.lat.toFixed(6));
     L.text(this.q("lng"), p.lng.toFixed(6));
     L.text(this.q("accuracy"), p.accuracy != null ? Math.round(p.accuracy) + " m" : "—");
-    L.text(this.q("position-at"), new Date(p.at || Date.now()).toLocaleTimeString());
+    L.text(this.q("position-at"), L.clock(p.at));
     const link = this.q("map-link");
     if (link) link.href = "geo:" + p.lat + "," + p.lng;
     if (!this.map) return;
