@@ -374,6 +374,9 @@ class Run:
     errors: list[str] = field(default_factory=list)
     closed: int = 0
     sockets: int = 0
+    # every message sent (warm-up included), to compare with what was stored
+    positions_out: int = 0
+    chats_out: int = 0
 
     def measuring(self, now: float) -> bool:
         return self.window[0] <= now < self.window[1]
@@ -466,6 +469,7 @@ class Incident:
             )
             if not sent:
                 return
+            self.run.positions_out += 1
             next_at += every
 
     async def chat_loop(self, role: str, stop: float, every: float) -> None:
@@ -483,6 +487,7 @@ class Incident:
             text = f"bench {self.pk} {role} {seq} {now * 1000:.3f}"
             if not await self._send(ws, json.dumps({"type": "chat", "text": text})):
                 return
+            self.run.chats_out += 1
             next_at += every
 
 
@@ -574,6 +579,20 @@ async def load(
     )
     cpu = {name: after[name] - before.get(name, 0.0) for name in after}
     return run, cpu, connect_seconds
+
+
+def stored(incidents: list[tuple[int, str]]) -> tuple[int, int]:
+    """The positions and the benchmark's chat messages of this run's incidents in
+    the database (the positions are stored in batches by each server)."""
+    from yorisou.emergency.models import ChatMessage, LocationFix
+
+    ids = [pk for pk, _token in incidents]
+    return (
+        LocationFix.objects.filter(incident_id__in=ids).count(),
+        ChatMessage.objects.filter(
+            incident_id__in=ids, text__startswith="bench "
+        ).count(),
+    )
 
 
 # --- the report -------------------------------------------------------------------
@@ -755,6 +774,7 @@ def main() -> None:
         )
     redis_clean(redis_url, args.prefix)
     load_after = os.getloadavg()
+    stored_positions, stored_chats = stored(setup.incidents)
 
     print(
         f"machine: {_machine()}; PostgreSQL {setup.pg_version}; "
@@ -788,6 +808,11 @@ def main() -> None:
         f"errors from the servers: {len(run.errors)}"
         + (f" ({', '.join(sorted(set(run.errors))[:5])})" if run.errors else "")
         + f"; sockets closed early: {run.closed}"
+    )
+    print(
+        f"stored once the servers stopped: {stored_positions} positions of "
+        f"{run.positions_out} sent, {stored_chats} chat messages of "
+        f"{run.chats_out} sent"
     )
     print(
         f"load average after: {load_after[0]:.2f} / {load_after[1]:.2f} / "

@@ -17,6 +17,12 @@ Without ``BENCH_*`` variables it is ``yorisou.conf.production`` with the prefix
   (``database_sync_to_async`` does it anyway around each database call); since
   proposal 4 was applied the Live119 consumers do this themselves, so it changes
   nothing for them;
+- ``BENCH_CHANNEL_BACKEND=pubsub``: ``channels_redis.pubsub.RedisPubSubChannelLayer``
+  instead of ``RedisChannelLayer`` (same Redis, same prefix): a group message is
+  one ``PUBLISH``, and each process reads what it subscribed to as a stream and
+  hands it to its own consumers, instead of four round trips to send and one
+  ``BZPOPMIN`` round trip per message and receiving socket; at most once, no
+  capacity or expiry (a page that reconnects asks for the state anyway);
 - ``BENCH_THREAD_SENSITIVE=0``: ``channels.db.database_sync_to_async`` runs the
   consumers' database calls in a pool of threads instead of the process's one
   shared thread (``thread_sensitive=False``), without changing ``src/``: the
@@ -46,6 +52,14 @@ if _pool:
         {"address": host, **_pool}
         for host in CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
     ]
+if os.environ.get("BENCH_CHANNEL_BACKEND") == "pubsub":
+    CHANNEL_LAYERS["default"] = {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            "hosts": CHANNEL_LAYERS["default"]["CONFIG"]["hosts"],
+            "prefix": _prefix,
+        },
+    }
 if os.environ.get("BENCH_SKIP_DISPATCH_CLOSE") == "1":
     import channels.db
 

@@ -191,8 +191,11 @@ class CallerConsumer(_Live119Consumer):
             client_at=content.get("at"),
         )
         self._recheck_soon()
+        # not back to this socket: the caller's page draws its own position
         await events.apublish(
-            self.incident_id, {"type": "position", **selectors.position_dict(fix)}
+            self.incident_id,
+            {"type": "position", **selectors.position_dict(fix)},
+            exclude=self.channel_name,
         )
         positions.buffer().add(fix)
 
@@ -430,7 +433,10 @@ class IncidentConsumer(_Live119Consumer):
     def _chat(self, text: str) -> dict[str, Any]:
         """Store a chat message of this user (dispatcher or assigned unit) and
         return it as the protocol sends it; the consumer publishes it."""
-        message = self._act(services.chat_post, text=text, publish_after=False)
+        incident = selectors.incident_brief_get(actor=self.user, pk=self.incident_id)
+        message = services.chat_post(
+            actor=self.user, incident=incident, text=text, publish_after=False
+        )
         return {"type": "chat", **selectors.chat_message_dict(message)}
 
     def _guidance(self, video_id: int) -> None:

@@ -57,9 +57,16 @@ def _redis_up() -> bool:
         return False
 
 
-def _redis_layer(prefix: str) -> dict[str, Any]:
+LAYERS = {
+    "core": "channels_redis.core.RedisChannelLayer",
+    # one PUBLISH per group message (docs/performance.md, Live119 signalling)
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+}
+
+
+def _redis_layer(prefix: str, kind: str = "core") -> dict[str, Any]:
     return {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": LAYERS[kind],
         "CONFIG": {"hosts": [REDIS_URL], "prefix": prefix},
     }
 
@@ -75,14 +82,15 @@ def fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-@pytest.fixture
-def redis_layer(settings: Any) -> Iterator[str]:
-    """The channels_redis layer with a prefix of this test's own."""
+@pytest.fixture(params=sorted(LAYERS))
+def redis_layer(settings: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A channels_redis layer (lists, or pub/sub) with a prefix of this test's
+    own."""
     require_component(
         _redis_up(), "Redis", f"start Redis or set REDIS_URL ({REDIS_URL})"
     )
     prefix = f"yorisou-sig-{uuid.uuid4().hex[:12]}"
-    settings.CHANNEL_LAYERS = {"default": _redis_layer(prefix)}
+    settings.CHANNEL_LAYERS = {"default": _redis_layer(prefix, request.param)}
     yield prefix
     import redis
 
