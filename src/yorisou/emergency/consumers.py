@@ -10,14 +10,14 @@ except the media of an incident, which the embedded hub keeps in one process
 The caller's positions are the exception to "the database first" (several a
 second for every call): checked, published at once and stored in batches by
 ``positions`` within ``POSITION_FLUSH_SECONDS``. The caller's link is checked
-when the socket connects, on the ``ended`` events, and again at most every
-``CALLER_RECHECK_SECONDS`` — not with a SELECT per message.
+when the socket connects, on the ``ended`` events, and by ``links`` for all the
+callers of the process together every ``CALLER_RECHECK_SECONDS`` — not with a
+SELECT per message.
 """
 
 import asyncio
 import contextlib
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from yorisou.core.permissions import SYSTEM
-from yorisou.emergency import events, positions, selectors, services
-from yorisou.emergency.constants import InviteRefusal, conf
+from yorisou.emergency import events, links, positions, selectors, services
+from yorisou.emergency.constants import InviteRefusal
 from yorisou.emergency.media import get_backend
 from yorisou.emergency.media.base import PUBLISHER, MediaError, SessionDescription
 from yorisou.emergency.models import Incident
@@ -45,11 +45,9 @@ MAX_IMAGE = 5_000_000
 
 logger = logging.getLogger(__name__)
 
-
-def recheck_seconds() -> float:
-    """How long a caller's link, once checked, is trusted without reading it
-    again (the ``ended`` event stops the caller at once anyway)."""
-    return float(conf("CALLER_RECHECK_SECONDS", 5))
+# the events after which a staff socket reads its incident again (its state, its
+# units: whether a unit may still follow it)
+RELOAD_ON = {"units", "incident", "ended"}
 
 
 def _with_url(video: dict[str, Any], url: str) -> dict[str, Any]:
@@ -105,10 +103,8 @@ class CallerConsumer(_Live119Consumer):
     guidance videos the dispatcher sends. Authorised by the invite token alone."""
 
     invite: Any = None
-    incident: Incident | None = None  # as last checked
-    checked_at = 0.0  # time.monotonic() of that check
+    incident: Incident | None = None  # as last read (connect, hello)
     refused = ""  # an InviteRefusal code once the link may send no more
-    rechecking: "asyncio.Task[None] | None" = None
     token = ""
     published = False
 
@@ -125,8 +121,8 @@ class CallerConsumer(_Live119Consumer):
             return
         self.token = token
         self.incident = self.invite.incident
-        self.checked_at = time.monotonic()
         self.incident_id = int(self.invite.incident_id)
+        links.watch().add(self.invite.pk, id(self), self._refuse)
         await events.ajoin(self.incident_id, self.channel_name)
         await events.apublish(
             self.incident_id, {"type": "presence", "caller_connected": True}
@@ -135,8 +131,7 @@ class CallerConsumer(_Live119Consumer):
     async def disconnect(self, code: int) -> None:
         if self.invite is None:
             return
-        if self.rechecking is not None:
-            self.rechecking.cancel()
+        links.watch().discard(self.invite.pk, id(self))
         # this caller's last positions are in the database before it is gone
         await positions.buffer().flush()
         await self.leave()
@@ -146,9 +141,6 @@ class CallerConsumer(_Live119Consumer):
 
     # --- may this caller still send? -------------------------------------------
 
-    def _stale(self) -> bool:
-        return time.monotonic() - self.checked_at >= recheck_seconds()
-
     async def _refuse(self, code: str) -> None:
         """The link may send no more: say why and close (4403: no reconnect).
         Once: what the phone still sends before the close is dropped."""
@@ -157,27 +149,6 @@ class CallerConsumer(_Live119Consumer):
         self.refused = code
         await self.error(code, str(InviteRefusal(code).label))
         await self.close(code=4403)
-
-    def _checked_now(self) -> Incident:
-        incident = services.caller_may_send(invite=self.invite)
-        self.incident = incident
-        self.checked_at = time.monotonic()
-        return incident
-
-    async def _recheck(self) -> None:
-        """Read the link again (in the background: positions do not wait)."""
-        try:
-            await database_sync_to_async(self._checked_now)()
-        except services.InviteRefused as refused:
-            await self._refuse(refused.code)
-        except Exception:  # the next message tries again
-            logger.exception("Live119: checking a caller's link failed")
-        finally:
-            self.rechecking = None
-
-    def _recheck_soon(self) -> None:
-        if self._stale() and self.rechecking is None:
-            self.rechecking = asyncio.get_running_loop().create_task(self._recheck())
 
     async def _position(self, content: dict[str, Any]) -> None:
         """Checked (no database), published at once, stored in the next batch."""
@@ -190,7 +161,6 @@ class CallerConsumer(_Live119Consumer):
             speed=content.get("speed"),
             client_at=content.get("at"),
         )
-        self._recheck_soon()
         # not back to this socket: the caller's page draws its own position
         await events.apublish(
             self.incident_id,
@@ -199,14 +169,14 @@ class CallerConsumer(_Live119Consumer):
         )
         positions.buffer().add(fix)
 
-    def _chat(self, text: str) -> dict[str, Any]:
-        """Store the caller's chat (re-checking the link if that is due) and
-        return it as the protocol sends it."""
-        incident = self._checked_now() if self._stale() else self.incident
-        message = services.chat_post(
-            invite=self.invite, text=text, checked=incident, publish_after=False
+    def _chat(self, text: str, loop: asyncio.AbstractEventLoop) -> None:
+        """Store the caller's chat (the link as last read: ``links`` reads it
+        again every few seconds); it is handed to this loop to publish at
+        commit."""
+        assert self.incident is not None
+        services.chat_post(
+            invite=self.invite, text=text, checked=self.incident, loop=loop
         )
-        return {"type": "chat", **selectors.chat_message_dict(message)}
 
     async def ended(self, message: dict[str, Any]) -> None:
         """``ended`` for the whole incident, or for this caller's link only (the
@@ -254,10 +224,9 @@ class CallerConsumer(_Live119Consumer):
             elif kind == "position":
                 await self._position(content)
             elif kind == "chat":
-                chat = await database_sync_to_async(self._chat)(
-                    str(content.get("text", ""))[:MAX_TEXT]
+                await database_sync_to_async(self._chat)(
+                    str(content.get("text", ""))[:MAX_TEXT], asyncio.get_running_loop()
                 )
-                await events.apublish(self.incident_id, chat)
             elif kind == "offer":
                 servers = await database_sync_to_async(self._ice)()
                 answer = await get_backend().publish(
@@ -294,7 +263,6 @@ class CallerConsumer(_Live119Consumer):
     def _state(self) -> dict[str, Any]:
         self.invite = services.invite_check(token=self.token)
         self.incident = self.invite.incident
-        self.checked_at = time.monotonic()
         state = dict(selectors.incident_state(self.invite.incident, for_caller=True))
         if state.get("guidance"):
             state["guidance"] = self.adapt(
@@ -308,6 +276,7 @@ class IncidentConsumer(_Live119Consumer):
     """A dispatcher's console or a unit's view of one incident."""
 
     user: Any = None
+    incident: Incident | None = None  # as last loaded
     may_dispatch = False  # not "dispatch": that is the consumer's own method
     viewer_id = ""
 
@@ -331,6 +300,7 @@ class IncidentConsumer(_Live119Consumer):
             incident = selectors.incident_get(actor=user, pk=pk)
         except Incident.DoesNotExist:
             return False
+        self.incident = incident
         self.may_dispatch = selectors.can_dispatch(user, incident)
         return True
 
@@ -350,7 +320,7 @@ class IncidentConsumer(_Live119Consumer):
 
     async def live119_event(self, event: dict[str, Any]) -> None:
         message = event.get("message") or {}
-        if message.get("type") == "units" and not await database_sync_to_async(
+        if message.get("type") in RELOAD_ON and not await database_sync_to_async(
             self._load
         )(self.user, self.incident_id):
             # a unit released from the incident sees it no more
@@ -397,10 +367,9 @@ class IncidentConsumer(_Live119Consumer):
                     self.incident_id, self.viewer_id, content["candidate"]
                 )
             elif kind == "chat":
-                chat = await database_sync_to_async(self._chat)(
-                    str(content.get("text", ""))[:MAX_TEXT]
+                await database_sync_to_async(self._chat)(
+                    str(content.get("text", ""))[:MAX_TEXT], asyncio.get_running_loop()
                 )
-                await events.apublish(self.incident_id, chat)
             elif not self.may_dispatch:
                 await self.error("forbidden")
             elif kind == "guidance":
@@ -430,14 +399,15 @@ class IncidentConsumer(_Live119Consumer):
         """Call a service on this incident as this user (in a thread)."""
         return service(actor=self.user, incident=self._incident(), **kwargs)
 
-    def _chat(self, text: str) -> dict[str, Any]:
-        """Store a chat message of this user (dispatcher or assigned unit) and
-        return it as the protocol sends it; the consumer publishes it."""
-        incident = selectors.incident_brief_get(actor=self.user, pk=self.incident_id)
-        message = services.chat_post(
-            actor=self.user, incident=incident, text=text, publish_after=False
+    def _chat(self, text: str, loop: asyncio.AbstractEventLoop) -> None:
+        """Store a chat message of this user (dispatcher or assigned unit); it is
+        handed to this loop to publish at commit. The incident as loaded on
+        connect and on every event that changes it (``RELOAD_ON``); the service
+        checks who may write (a unit: assigned now) and that it is open."""
+        assert self.incident is not None
+        services.chat_post(
+            actor=self.user, incident=self.incident, text=text, loop=loop
         )
-        return {"type": "chat", **selectors.chat_message_dict(message)}
 
     def _guidance(self, video_id: int) -> None:
         video = selectors.guidance_get(actor=self.user, pk=video_id)

@@ -6,6 +6,7 @@ the group ``live119.incident.<id>``. With Redis as the channel layer this works
 across every web process; a browser that reconnects asks for the state again.
 """
 
+import asyncio
 from typing import Any
 
 from django.db import transaction
@@ -56,6 +57,21 @@ def publish_on_commit(incident_id: int, message: dict[str, Any]) -> None:
     """Publish once the current transaction has committed (never a state the
     database does not have)."""
     transaction.on_commit(lambda: publish(incident_id, message))
+
+
+def publish_on_commit_nowait(
+    incident_id: int, message: dict[str, Any], *, loop: asyncio.AbstractEventLoop
+) -> None:
+    """:func:`publish_on_commit` for a consumer's database call (a thread of the
+    consumer's event loop ``loop``): at commit the message is handed to that loop
+    and the thread does not wait for it to be sent. Register it before the other
+    work of the transaction that runs at commit (e.g. the audit feed) and the
+    message goes first."""
+
+    def hand_over() -> None:
+        asyncio.run_coroutine_threadsafe(apublish(incident_id, message), loop)
+
+    transaction.on_commit(hand_over)
 
 
 async def asend(channel_name: str, message: dict[str, Any]) -> None:

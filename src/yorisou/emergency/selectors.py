@@ -21,7 +21,7 @@ from yorisou.core.constants import Role
 from yorisou.core.permissions import SYSTEM
 
 from yorisou.accounts.models import OrgUnit  # isort: skip
-from yorisou.emergency.constants import IncidentState, conf
+from yorisou.emergency.constants import IncidentState, InviteRefusal, conf
 from yorisou.emergency.models import (
     ChatMessage,
     GuidancePlay,
@@ -164,12 +164,25 @@ def incident_get(*, actor: Any, pk: int) -> Incident:
     return incident_list(actor=actor, state=None).get(pk=pk)
 
 
-def incident_brief_get(*, actor: Any, pk: int) -> Incident:
-    """:func:`incident_get` without the units (one query, with the centre): for a
-    socket's chat, whose service checks who may write."""
-    return (
-        Incident.objects.filter(_visible_q(actor)).select_related("centre").get(pk=pk)
+def invites_refused(*, invite_ids: list[int]) -> dict[int, str]:
+    """Of these links of connected callers, those that may send no more, with
+    the reason (an ``InviteRefusal`` code: ``closed``, ``revoked``, ``unknown``
+    for a link that is gone), in one query. As ``services.caller_may_send``: the
+    link's expiry limits opening it, not a call in progress."""
+    rows = list(
+        Invite.objects.filter(pk__in=invite_ids).values_list(
+            "pk", "revoked_at", "incident__state"
+        )
     )
+    refused = {int(pk): InviteRefusal.UNKNOWN.value for pk in invite_ids}
+    for pk, revoked_at, state in rows:
+        if state != IncidentState.OPEN:
+            refused[pk] = InviteRefusal.CLOSED.value
+        elif revoked_at is not None:
+            refused[pk] = InviteRefusal.REVOKED.value
+        else:
+            del refused[pk]
+    return refused
 
 
 def event_list(*, actor: Any, incident: Incident) -> QuerySet[IncidentEvent]:

@@ -7,6 +7,7 @@ browsers must see is published after commit through ``events.py`` (the only door
 to the channel layer); the SMS is sent by a task after commit.
 """
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -815,7 +816,7 @@ def chat_post(
     actor: Any = None,
     invite: Invite | None = None,
     checked: Incident | None = None,
-    publish_after: bool = True,
+    loop: asyncio.AbstractEventLoop | None = None,
 ) -> ChatMessage:
     """A chat message from the caller (``invite``), a dispatcher or an assigned
     unit (``actor`` + ``incident``). Stored and audited with its text before
@@ -823,9 +824,9 @@ def chat_post(
 
     ``checked``: the caller's incident as the caller's socket checked it
     (:func:`caller_may_send`, at most a few seconds ago), instead of reading the
-    invite again. ``publish_after=False``: the caller (a consumer, on the event
-    loop) publishes :func:`selectors.chat_message_dict` of the returned message
-    itself with ``events.apublish`` once this has returned (committed)."""
+    invite again. ``loop``: the event loop of the consumer calling (from its
+    database thread): the message is handed to it at commit, before the audit
+    trail's own work at commit, without the thread waiting for it to be sent."""
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write a message.")})
@@ -860,13 +861,19 @@ def chat_post(
             text=text,
             created_at=timezone.now(),
         )
+        if loop is not None:
+            events.publish_on_commit_nowait(
+                target.pk,
+                {"type": "chat", **selectors.chat_message_dict(message)},
+                loop=loop,
+            )
         _audit(
             actor if invite is None else SYSTEM,
             "chat.post",
             target,
             {"sender": [None, sender], "text": [None, text]},
         )
-    if publish_after:
+    if loop is None:
         publish(target.pk, {"type": "chat", **selectors.chat_message_dict(message)})
     return message
 

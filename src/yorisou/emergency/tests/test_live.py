@@ -17,7 +17,7 @@ import pytest
 
 from yorisou.core.models import AuditEvent
 from yorisou.emergency import selectors, services
-from yorisou.emergency.models import GuidanceVideo, LocationFix, Recording
+from yorisou.emergency.models import GuidanceVideo, Invite, LocationFix, Recording
 from yorisou.emergency.storage import live119_storage
 
 pytestmark = pytest.mark.usefixtures("live119_settings")
@@ -106,15 +106,37 @@ def test_caller_chat_with_a_checked_incident_reads_no_invite(
     sent_invite: Any, incident: Any, dispatcher: Any
 ) -> None:
     checked = services.caller_may_send(invite=sent_invite)
-    message = services.chat_post(
-        invite=sent_invite, text="助けて", checked=checked, publish_after=False
-    )
+    message = services.chat_post(invite=sent_invite, text="助けて", checked=checked)
     assert message.sender == "caller" and message.incident_id == incident.pk
     other = services.incident_open(
         actor=dispatcher, centre=incident.centre, kind=incident.kind
     )
     with pytest.raises(ValueError):
         services.chat_post(invite=sent_invite, text="x", checked=other)
+
+
+def test_invites_refused_reads_the_links_together(
+    dispatcher: Any, incident: Any, sent_invite: Any, django_assert_num_queries: Any
+) -> None:
+    other = services.invite_send(
+        actor=dispatcher, incident=incident, phone="080-2222-3333"
+    )
+    Invite.objects.filter(pk=other.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    ids = [sent_invite.pk, other.pk, 999_999]
+    with django_assert_num_queries(1):
+        assert selectors.invites_refused(invite_ids=ids) == {999_999: "unknown"}
+    services.invite_revoke(actor=dispatcher, invite=sent_invite)
+    assert selectors.invites_refused(invite_ids=ids) == {
+        sent_invite.pk: "revoked",
+        999_999: "unknown",
+    }
+    services.incident_close(actor=dispatcher, incident=incident)
+    assert selectors.invites_refused(invite_ids=ids[:2]) == {
+        sent_invite.pk: "closed",
+        other.pk: "closed",
+    }
 
 
 def test_dispatcher_position_is_audited(dispatcher: Any, incident: Any) -> None:

@@ -914,9 +914,9 @@ def test_caller_whose_link_is_withdrawn_without_an_event_is_refused_at_the_reche
     dispatcher: Any, incident: Incident, sent_invite: Invite, settings: Any
 ) -> None:
     """The ``ended`` event is the fast path; if it never reaches the socket (an
-    event lost, a change made outside the services), the periodic re-check of
-    the link stops the caller: at most ``CALLER_RECHECK_SECONDS`` (0 here) and
-    one read later."""
+    event lost, a change made outside the services), the process's periodic
+    read of its callers' links stops the caller: at most
+    ``CALLER_RECHECK_SECONDS`` (here the minimum, 50 ms) and one read later."""
     settings.LIVE119 = {**settings.LIVE119, "CALLER_RECHECK_SECONDS": 0}
     session = session_cookie(dispatcher)
 
@@ -971,8 +971,9 @@ def test_caller_chat_after_the_incident_closed_without_an_event_is_refused(
                 state="closed", closed_at=timezone.now()
             )
         )
-        await caller.send({"type": "chat", "text": "聞こえますか"})
+        # refused by the next read of the links, without sending anything
         error = await caller.expect("error")
+        await caller.send({"type": "chat", "text": "聞こえますか"})
         code = await caller.expect_close()
         await caller.disconnect()
         return error, code
@@ -1034,6 +1035,7 @@ def test_caller_keeps_sending_after_the_opening_window_when_rechecked(
                 expires_at=timezone.now() - timedelta(minutes=1)
             )
         )
+        await asyncio.sleep(0.3)  # several reads of the links
         await caller.send({"type": "chat", "text": "まだいます"})
         chat = await console.expect("chat", sender="caller")
         await caller.disconnect()
