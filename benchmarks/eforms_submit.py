@@ -647,7 +647,19 @@ def main() -> None:
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379")
     parser.add_argument("--redis-db", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument(
+        "--interface",
+        choices=["asgi", "wsgi"],
+        default="asgi",
+        help="yorisou serve --interface: asgi (uvicorn) or wsgi (gunicorn)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="wsgi: threads per worker"
+    )
+    parser.add_argument(
+        "--no-access-log", action="store_true", help="asgi: no access log lines"
+    )
     parser.add_argument(
         "--celery-worker",
         action="store_true",
@@ -731,7 +743,12 @@ def main() -> None:
     serve = [
         sys.executable, "-m", "yorisou", "serve", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(args.workers),
+        "--interface", args.interface,
     ]  # fmt: skip
+    if args.interface == "wsgi":
+        serve += ["--threads", str(args.threads)]
+    if args.no_access_log:
+        serve.append("--no-access-log")
     celery = [
         str(Path(sys.executable).parent / "celery"), "-A", "yorisou", "worker",
         "--concurrency", "1", "--loglevel", "WARNING", "--without-gossip",
@@ -760,7 +777,11 @@ def main() -> None:
             time.sleep(1)  # let the last requests finish
     print(f"machine: {_machine()}; PostgreSQL {pg_version}")
     print(
-        f"server: yorisou serve --workers {args.workers} (uvicorn, {args.settings}"
+        f"server: yorisou serve --workers {args.workers} --interface "
+        f"{args.interface}"
+        + (f" --threads {args.threads}" if args.interface == "wsgi" else "")
+        + (" --no-access-log" if args.no_access_log else "")
+        + f" ({'gunicorn' if args.interface == 'wsgi' else 'uvicorn'}, {args.settings}"
         + "".join(f", {item}" for item in args.server_env)
         + "); Celery worker: "
         + ("yes (concurrency 1)" if args.celery_worker else "no (tasks only queued)")

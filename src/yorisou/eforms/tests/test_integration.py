@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +108,25 @@ def test_a_real_worker_does_the_deferred_work(
     assert MonthlyVolume.objects.get(procedure=form.procedure).cases == 1
 
 
+def _kill_hard(pid: int) -> None:
+    """SIGKILL a server and all its worker processes at once."""
+    import psutil
+
+    parent = psutil.Process(pid)
+    for proc in [*parent.children(recursive=True), parent]:
+        with suppress(psutil.NoSuchProcess):
+            proc.send_signal(signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    "interface", [["--interface", "asgi"], ["--interface", "wsgi", "--workers", "2"]]
+)
 def test_a_killed_server_loses_nothing_it_confirmed(
-    components: dict[str, str], tmp_path: Path, form: Any, applicant: Any
+    components: dict[str, str],
+    tmp_path: Path,
+    form: Any,
+    applicant: Any,
+    interface: list[str],
 ) -> None:
     from yorisou.core.models import AuditEvent
     from yorisou.eforms.models import Application
@@ -118,7 +135,9 @@ def test_a_killed_server_loses_nothing_it_confirmed(
     token = _token(applicant)
     headers = {"Authorization": f"Token {token}"}
     log = (tmp_path / "server.log").open("w")
-    serve = [sys.executable, "-m", "yorisou", "serve", "--host", "127.0.0.1"]
+    serve = [
+        sys.executable, "-m", "yorisou", "serve", "--host", "127.0.0.1", *interface
+    ]  # fmt: skip
     keys = [f"kill-test-{n:04d}" for n in range(150)]
 
     def submit(port: int, key: str) -> tuple[str, int | None, int | None]:
@@ -145,7 +164,7 @@ def test_a_killed_server_loses_nothing_it_confirmed(
             futures = [pool.submit(submit, port, key) for key in keys]
             # kill the server hard while requests are in flight
             time.sleep(0.4)
-            os.kill(server.pid, signal.SIGKILL)
+            _kill_hard(server.pid)
             results = [f.result() for f in futures]
     confirmed = {key: pk for key, code, pk in results if code in (200, 201)}
     assert len(confirmed) < len(keys), "the kill came too late to test anything"
