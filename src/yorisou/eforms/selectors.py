@@ -72,12 +72,56 @@ def portal_forms() -> QuerySet[FormDefinition]:
     )
 
 
+# The submit path runs its lookups as written-out SQL: building and compiling
+# the same ORM queries cost more CPU than running them (docs/performance.md,
+# "Online applications: submit throughput").
+_FORM_FOR_SUBMIT_SQL = """
+    SELECT d.*, v.published_at AS current_published_at
+    FROM eforms_formdefinition d
+    JOIN eforms_formversion v ON v.id = d.current_version_id
+    WHERE d.slug = %s AND d.is_open AND v.state = %s
+"""
+_PUBLISHED_VERSIONS: dict[tuple[int, Any], FormVersion] = {}
+
+
 def form_for_submit(*, slug: str) -> FormDefinition:
     """An open form with its published version and nothing else (the API's
-    submit path: as few joins as possible)."""
-    return FormDefinition.objects.select_related("current_version").get(
-        slug=slug, is_open=True, current_version__state=VersionState.PUBLISHED
+    submit path). The definition is read every time (opening, closing and
+    publishing take effect at once); a published version never changes, so it
+    is kept per process. Raises ``FormDefinition.DoesNotExist``."""
+    found = list(
+        FormDefinition.objects.raw(_FORM_FOR_SUBMIT_SQL, [slug, VersionState.PUBLISHED])
     )
+    if not found:
+        raise FormDefinition.DoesNotExist
+    definition = found[0]
+    version_id = definition.current_version_id
+    assert version_id is not None  # the join above
+    # keyed like the parsed schemas: by id and publication time
+    key = (version_id, definition.__dict__["current_published_at"])
+    version = _PUBLISHED_VERSIONS.get(key)
+    if version is None:
+        version = FormVersion.objects.get(pk=version_id)
+        if (version.pk, version.published_at) == key:
+            if len(_PUBLISHED_VERSIONS) > 500:
+                _PUBLISHED_VERSIONS.clear()
+            _PUBLISHED_VERSIONS[key] = version
+    definition.current_version = version
+    return definition
+
+
+def application_for_key(*, scoped_key: str) -> Application | None:
+    """The application made with an idempotency key (``<user id>:<key>``), if any:
+    one indexed lookup, and the whole row only when there is one (a retry)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM eforms_application WHERE idempotency_key = %s",
+            [scoped_key],
+        )
+        row = cursor.fetchone()
+    return Application.objects.get(pk=row[0]) if row else None
 
 
 def portal_form_get(*, slug: str) -> FormDefinition:

@@ -471,7 +471,7 @@ def application_submit_data(
             {"idempotency_key": _("Send an Idempotency-Key of 8 to 64 characters.")}
         )
     scoped_key = f"{actor.pk}:{key}"  # at most 64 + 1 + 20 characters
-    existing = Application.objects.filter(idempotency_key=scoped_key).first()
+    existing = selectors.application_for_key(scoped_key=scoped_key)
     if existing is not None:
         if existing.applicant_id != actor.pk or existing.definition_id != definition.pk:
             raise ValidationError(
@@ -502,41 +502,61 @@ def application_submit_data(
         current_step=schema.step_keys[-1],
     )
     _store_data(application, schema, cleaned)
-    try:
-        with transaction.atomic():
-            application.reference = _unique_reference(timezone.localdate(now))
-            application.save(force_insert=True)
-            _status(
-                application,
-                actor,
-                "submit",
-                State.DRAFT,
-                State.RECEIVED,
-                "",
-                now,
-                seq=1,
-            )
-            _audit(
-                actor,
-                "application.submit",
-                application,
-                {
-                    "state": [None, State.RECEIVED],
-                    "reference": [None, application.reference],
-                },
-            )
-            _after_submit(application.pk, definition.pk)
-    except IntegrityError:
-        # the same key raced in from another request: answer with that one
-        existing = Application.objects.filter(idempotency_key=scoped_key).first()
-        if existing is None:
-            raise
-        return existing, False
-    return application, True
+    # The unique constraints decide: the same key raced in from another request
+    # (answer with that application), or, rarely, the random reference was
+    # taken (draw another and write again).
+    for _attempt in range(_REFERENCE_ATTEMPTS):
+        application.reference = references.new_reference(timezone.localdate(now))
+        try:
+            _submit_write(application, actor, definition, now)
+        except IntegrityError:
+            existing = selectors.application_for_key(scoped_key=scoped_key)
+            if existing is not None:
+                return existing, False
+            if not Application.objects.filter(reference=application.reference).exists():
+                raise  # neither the key nor the reference: a real error
+            application.pk = None
+            application._state.adding = True
+            continue
+        return application, True
+    raise RuntimeError("could not draw a free reference number")
+
+
+_REFERENCE_ATTEMPTS = 5
+
+
+def _submit_write(
+    application: Application, actor: Any, definition: FormDefinition, now: Any
+) -> None:
+    """The application, its first status and its audit event, in one transaction;
+    the deferred work is scheduled for its commit."""
+    with transaction.atomic():
+        application.save(force_insert=True)
+        _status(
+            application,
+            actor,
+            "submit",
+            State.DRAFT,
+            State.RECEIVED,
+            "",
+            now,
+            seq=1,
+        )
+        _audit(
+            actor,
+            "application.submit",
+            application,
+            {
+                "state": [None, State.RECEIVED],
+                "reference": [None, application.reference],
+            },
+        )
+        _after_submit(application.pk, definition.pk)
 
 
 def _unique_reference(on: date) -> str:
-    for _attempt in range(5):
+    """A reference not taken yet (the web form's submit, under the row lock)."""
+    for _attempt in range(_REFERENCE_ATTEMPTS):
         reference = references.new_reference(on)
         if not Application.objects.filter(reference=reference).exists():
             return reference
