@@ -37,9 +37,7 @@ earlier run do not count.
 import argparse
 import json
 import os
-import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +48,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from _bench import _free_port, _machine, _pct, _process, _wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile_eforms.py"
@@ -277,41 +277,6 @@ def sample_answers(count: int) -> list[dict[str, Any]]:
     return answers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = 0.0
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem = int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    os_name = platform.platform()
-    try:
-        for line in Path("/etc/os-release").read_text().splitlines():
-            if line.startswith("PRETTY_NAME="):
-                os_name = line.split("=", 1)[1].strip('"')
-    except OSError:
-        pass
-    return (
-        f"{platform.machine()}, {os.cpu_count()} CPU {cpu}, {mem:.0f} GiB, "
-        f"{os_name}, Python {platform.python_version()}"
-    )
-
-
 def create_database(url: str) -> None:
     """Create the database named by ``url`` unless it exists."""
     from urllib.parse import urlsplit
@@ -465,49 +430,6 @@ class CpuMeter:
             for f in ("user", "system", "nice", "irq", "softirq")
         )
         return totals
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
-@contextmanager
-def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[Any]:
-    with log.open("w") as out:
-        proc = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-def _wait_http(port: int, proc: Any) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("the server exited; see its log")
-        try:
-            request = urllib.request.Request(
-                f"http://127.0.0.1:{port}/healthz",
-                headers={"X-Forwarded-Proto": "https"},
-            )
-            with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"the server on port {port} did not start")
 
 
 def run_phase(
@@ -756,7 +678,7 @@ def main() -> None:
     ]  # fmt: skip
     results: dict[str, dict[str, Any]] = {}
     with _process(serve, env, work / "server.log") as server:
-        _wait_http(port, server)
+        _wait_http(port, server, {"X-Forwarded-Proto": "https"})
         groups = {"server": [server.pid]}
         with _maybe_celery(args.celery_worker, celery, env, work) as worker:
             if worker is not None:
