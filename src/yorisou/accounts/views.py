@@ -11,7 +11,6 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -42,6 +41,7 @@ from yorisou.accounts.forms import (
     TokenForm,
 )
 from yorisou.accounts.oidc import SignInError
+from yorisou.core import cache as core_cache
 from yorisou.core import permissions
 from yorisou.core.constants import Role
 from yorisou.core.middleware import client_ip
@@ -237,12 +237,7 @@ def _throttled(request: HttpRequest, scope: str, limit: int, *extra: str) -> boo
     for part in (client_ip(request) or "unknown", *extra):
         digest = hashlib.sha256(part.encode()).hexdigest()[:32]
         key = f"yorisou:throttle:{scope}:{digest}"
-        if cache.add(key, 1, timeout=THROTTLE_SECONDS):
-            continue
-        try:
-            over = cache.incr(key) > limit or over
-        except ValueError:
-            cache.set(key, 1, timeout=THROTTLE_SECONDS)
+        over = core_cache.hit(key, THROTTLE_SECONDS) > limit or over
     return over
 
 

@@ -17,26 +17,27 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from yorisou.accounts.models import User
+from yorisou.core import bulk
 
 _USER_OF_KEY_SQL = """
-    SELECT u.*, t.created AS token_created FROM authtoken_token t
+    SELECT {columns}, t.created FROM authtoken_token t
     JOIN accounts_user u ON u.id = t.user_id
     WHERE t.key = %s
 """
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """``Authorization: Token <key>``, as DRF's, in one raw query."""
+    """``Authorization: Token <key>``, as DRF's, in one written-out query."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        found = list(User.objects.raw(_USER_OF_KEY_SQL, [key]))
-        if not found:
+        sql = _USER_OF_KEY_SQL.format(columns=bulk.columns(User, "u"))
+        found = bulk.fetch_one(User, sql, [key], "u")
+        if found is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        user = found[0]
+        user, (created,) = found
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        # the raw query's extra column
-        token = Token(key=key, user=user, created=user.__dict__["token_created"])
+        token = Token(key=key, user=user, created=created)
         token._state.adding = False
         token._state.db = user._state.db
         return user, token

@@ -181,7 +181,8 @@ REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     CACHES: dict[str, Any] = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, keeping its redis-py clients (core/cache.py)
+            "BACKEND": "yorisou.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "yorisou",
         }
@@ -214,6 +215,9 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# Tasks scheduled after commit go to the broker in batches gathered for this
+# long by one thread per process (core/deferred.py); 0 sends each at commit.
+TASK_BATCH_SECONDS = env_int("TASK_BATCH_MS", 50) / 1000
 # The queue web processes send tasks to and workers read (several installations,
 # or tests, can share one Redis with different queues).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
@@ -225,6 +229,11 @@ CELERY_TIMEZONE = "Asia/Tokyo"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "yorisou.core.tasks.audit_seal", "schedule": 30.0},
+    # receipts and emails of submissions whose task was never sent
+    "eforms-after-submit-sweep": {
+        "task": "yorisou.eforms.tasks.after_submit_sweep",
+        "schedule": 60.0 * 5,
+    },
     "reform-reminders": {
         "task": "yorisou.reforms.tasks.status_report_reminders",
         "schedule": 60.0 * 60 * 6,
@@ -336,8 +345,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "yorisou.api.throttling.UserRateThrottle",
+        "yorisou.api.throttling.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {"user": "2000/hour", "anon": "100/hour"},
     "EXCEPTION_HANDLER": "yorisou.api.exceptions.exception_handler",

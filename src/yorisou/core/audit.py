@@ -15,17 +15,16 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import timezone
 
-from yorisou.core import context
+from yorisou.core import bulk, context
 from yorisou.core.constants import REDACTED, SENSITIVE_FIELDS
 from yorisou.core.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
 SEAL_BATCH = 2000
-_SEAL_PENDING_KEY = "yorisou:audit-seal-pending"
+SEAL_INTERVAL_SECONDS = 1.0
 
 
 def _plain(value: Any) -> Any:
@@ -103,7 +102,7 @@ def record(
         target_id = target_id or str(target.pk)
         target_repr = target_repr or str(target)[:300]
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    event = AuditEvent.objects.create(
+    event = AuditEvent(
         created_at=timezone.now(),
         actor_id=actor.pk if is_user else None,
         actor_repr=(actor.get_username() if is_user else "system")[:200],
@@ -115,17 +114,18 @@ def record(
         request_id=ctx.request_id,
         client_ip=ctx.client_ip,
     )
+    bulk.insert_one(event)  # the statement built once: every write comes here
     transaction.on_commit(lambda: _after_commit(event))
     return event
 
 
 def _after_commit(event: AuditEvent) -> None:
-    from yorisou.core import events, tasks
+    from yorisou.core import deferred, events, tasks
 
     events.audit_event_published(event)
-    # Debounce: one seal task per second at most, however many writes there are.
-    if cache.add(_SEAL_PENDING_KEY, 1, timeout=1):
-        tasks.audit_seal.apply_async(countdown=0)
+    # One seal per second and process at most, however many writes there are,
+    # and always one after the last write (the beat seals anything left over).
+    deferred.send_soon(tasks.audit_seal, coalesce=SEAL_INTERVAL_SECONDS)
 
 
 def event_hash(event: AuditEvent, prev_hash: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from yorisou.core import permissions
+from yorisou.core import bulk, permissions
 from yorisou.core.constants import Role
 from yorisou.eforms.constants import OPEN_STATES, MessageKind, State, VersionState
 from yorisou.eforms.models import (
@@ -76,7 +76,7 @@ def portal_forms() -> QuerySet[FormDefinition]:
 # the same ORM queries cost more CPU than running them (docs/performance.md,
 # "Online applications: submit throughput").
 _FORM_FOR_SUBMIT_SQL = """
-    SELECT d.*, v.published_at AS current_published_at
+    SELECT {columns}, v.published_at
     FROM eforms_formdefinition d
     JOIN eforms_formversion v ON v.id = d.current_version_id
     WHERE d.slug = %s AND d.is_open AND v.state = %s
@@ -89,16 +89,15 @@ def form_for_submit(*, slug: str) -> FormDefinition:
     submit path). The definition is read every time (opening, closing and
     publishing take effect at once); a published version never changes, so it
     is kept per process. Raises ``FormDefinition.DoesNotExist``."""
-    found = list(
-        FormDefinition.objects.raw(_FORM_FOR_SUBMIT_SQL, [slug, VersionState.PUBLISHED])
-    )
-    if not found:
+    sql = _FORM_FOR_SUBMIT_SQL.format(columns=bulk.columns(FormDefinition, "d"))
+    found = bulk.fetch_one(FormDefinition, sql, [slug, VersionState.PUBLISHED], "d")
+    if found is None:
         raise FormDefinition.DoesNotExist
-    definition = found[0]
+    definition, (published_at,) = found
     version_id = definition.current_version_id
     assert version_id is not None  # the join above
     # keyed like the parsed schemas: by id and publication time
-    key = (version_id, definition.__dict__["current_published_at"])
+    key = (version_id, published_at)
     version = _PUBLISHED_VERSIONS.get(key)
     if version is None:
         version = FormVersion.objects.get(pk=version_id)
@@ -122,6 +121,24 @@ def application_for_key(*, scoped_key: str) -> Application | None:
         )
         row = cursor.fetchone()
     return Application.objects.get(pk=row[0]) if row else None
+
+
+def applications_awaiting_receipt(
+    *, submitted_before: Any, since: Any, limit: int = 500
+) -> list[int]:
+    """Ids of submitted applications whose receipt was not sent yet, oldest
+    first: the work after submission that a killed process or an unreachable
+    broker left undone (for the periodic sweep; the system acts, no actor)."""
+    return list(
+        Application.objects.exclude(state=State.DRAFT)
+        .filter(
+            receipt_sent_at__isnull=True,
+            submitted_at__lt=submitted_before,
+            submitted_at__gte=since,
+        )
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def portal_form_get(*, slug: str) -> FormDefinition:

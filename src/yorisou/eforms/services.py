@@ -3,6 +3,7 @@ the back-office workflow, messages and files. Every change is audited; side
 effects (receipt, emails, statistics) are scheduled on commit.
 """
 
+import logging
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yorisou.core import audit, crypto, dates
+from yorisou.core import audit, bulk, crypto, dates, deferred
 from yorisou.eforms import files, formschema, references, selectors
 from yorisou.eforms.constants import (
     TRANSITIONS,
@@ -35,6 +36,8 @@ from yorisou.eforms.models import (
 )
 
 ASSURANCE_RANK = {Assurance.NONE: 0, Assurance.ACCOUNT: 1, Assurance.MYNUMBER: 2}
+
+logger = logging.getLogger(__name__)
 
 
 def _audit(actor: Any, action: str, target: Any, changes: dict[str, Any]) -> None:
@@ -531,7 +534,7 @@ def _submit_write(
     """The application, its first status and its audit event, in one transaction;
     the deferred work is scheduled for its commit."""
     with transaction.atomic():
-        application.save(force_insert=True)
+        bulk.insert_one(application)
         _status(
             application,
             actor,
@@ -566,7 +569,46 @@ def _unique_reference(on: date) -> str:
 def _after_submit(application_id: int, definition_id: int) -> None:
     from yorisou.eforms import tasks
 
-    transaction.on_commit(lambda: tasks.application_submitted.delay(application_id))
+    # sent in batches off the request's path; after_submit_sweep does what a
+    # killed process did not send
+    deferred.call_after_commit(tasks.application_submitted, application_id)
+
+
+def application_after_submit(*, application_id: int) -> None:
+    """The work after a submission: the PDF receipt, the email with it, the
+    statistics (each step done once, however often this runs)."""
+    receipt_build(application_id=application_id)
+    receipt_send(application_id=application_id)
+    volumes_publish(application_id=application_id)
+
+
+AFTER_SUBMIT_GRACE = timedelta(minutes=2)
+AFTER_SUBMIT_HORIZON = timedelta(days=7)
+
+
+def after_submit_sweep(*, limit: int = 500) -> int:
+    """Do the work after submission (receipt, email, statistics) for the
+    applications that have waited for it longer than ``AFTER_SUBMIT_GRACE``;
+    returns how many were done. Each step is idempotent."""
+    now = timezone.now()
+    pending = selectors.applications_awaiting_receipt(
+        submitted_before=now - AFTER_SUBMIT_GRACE,
+        since=now - AFTER_SUBMIT_HORIZON,
+        limit=limit,
+    )
+    done = 0
+    for application_id in pending:
+        try:
+            application_after_submit(application_id=application_id)
+        except Exception:  # the next sweep tries again; go on with the others
+            logger.warning(
+                "after-submit work failed for application %s",
+                application_id,
+                exc_info=True,
+            )
+            continue
+        done += 1
+    return done
 
 
 def _status(
@@ -584,7 +626,7 @@ def _status(
             application.statuses.order_by("-seq").values_list("seq", flat=True).first()
         )
         seq = (last or 0) + 1
-    return ApplicationStatus.objects.create(
+    status = ApplicationStatus(
         application=application,
         seq=seq,
         action=action,
@@ -595,6 +637,8 @@ def _status(
         by_applicant=selectors.is_applicant(actor, application),
         created_at=at or timezone.now(),
     )
+    bulk.insert_one(status)  # append-only history: always a new row
+    return status
 
 
 # --- the workflow -------------------------------------------------------------

@@ -15,9 +15,14 @@ from yorisou.eforms import services
 )
 def application_submitted(application_id: int) -> None:
     """After a submission: the PDF receipt, the email with it, the statistics."""
-    services.receipt_build(application_id=application_id)
-    services.receipt_send(application_id=application_id)
-    services.volumes_publish(application_id=application_id)
+    services.application_after_submit(application_id=application_id)
+
+
+@shared_task(name="yorisou.eforms.tasks.after_submit_sweep", ignore_result=True)
+def after_submit_sweep() -> int:
+    """Periodic: the work after submission that was never sent (a web process
+    killed before it sent its batch, the broker away at that moment)."""
+    return services.after_submit_sweep()
 
 
 @shared_task(
