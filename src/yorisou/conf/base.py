@@ -189,21 +189,20 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Redis pub/sub: one PUBLISH per group message, which Redis pushes to
+            # the processes subscribed to it (docs/performance.md, "Live119
+            # signalling"). At most once: what is published while a process's
+            # subscription is down is lost; Live119 notices and its pages read the
+            # state again (emergency/delivery.py, docs/operations.md). Every group
+            # member must be in the process that receives (channels' consumers
+            # add their own channel), and one Redis host (no sharding).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                # redis-py's default socket timeout (5 s) equals channels_redis's
-                # blocking-read timeout: an idle process would drop a socket every
-                # 5 s. The pool waits rather than fails under many sockets, and a
-                # busy process keeps up to 1,000 events per channel.
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "socket_timeout": 15,
-                        "max_connections": 1000,
-                    }
-                ],
+                # the subscription reads with its own 0.1 s timeout; this bounds a
+                # PUBLISH or SUBSCRIBE that gets no answer (a process's publishes
+                # wait for each other on one connection)
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 5}],
                 "prefix": "yorisou",
-                "capacity": 1000,
             },
         }
     }
@@ -471,6 +470,9 @@ LIVE119 = {
     # map tiles: empty shows coordinates, accuracy and the address without a map
     "TILE_URL": env_str("LIVE119_TILE_URL"),
     "TILE_ATTRIBUTION": env_str("LIVE119_TILE_ATTRIBUTION"),
+    # heartbeat between the web processes that finds live messages lost by the
+    # channel layer and resyncs the pages (emergency/delivery.py); 0 turns it off
+    "HEARTBEAT_SECONDS": env_int("LIVE119_HEARTBEAT_MS", 1000) / 1000,
 }
 
 YORISOU = {

@@ -7,6 +7,9 @@ and gets the state again, so nothing depends on which web process it reaches —
 except the media of an incident, which the embedded hub keeps in one process
 (docs/live119.md).
 
+Redis pub/sub may lose a message (at most once): ``delivery`` notices and each
+socket of the incident sends its page the state again (``resync``).
+
 The caller's positions are the exception to "the database first" (several a
 second for every call): checked, published at once and stored in batches by
 ``positions`` within ``POSITION_FLUSH_SECONDS``. The caller's link is checked
@@ -33,7 +36,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from yorisou.core.permissions import SYSTEM
-from yorisou.emergency import events, links, positions, selectors, services
+from yorisou.emergency import (
+    delivery,
+    events,
+    links,
+    positions,
+    selectors,
+    services,
+)
 from yorisou.emergency.constants import InviteRefusal
 from yorisou.emergency.media import get_backend
 from yorisou.emergency.media.base import PUBLISHER, MediaError, SessionDescription
@@ -71,6 +81,7 @@ class _Live119Consumer(AsyncJsonWebsocketConsumer):
         await handler(message)
 
     async def live119_event(self, event: dict[str, Any]) -> None:
+        delivery.watch().received(self.incident_id, event.get("src"), event.get("seq"))
         if event.get("exclude") and event["exclude"] == self.channel_name:
             return
         message = dict(event.get("message") or {})
@@ -93,9 +104,25 @@ class _Live119Consumer(AsyncJsonWebsocketConsumer):
     async def error(self, code: str, message: str = "") -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
 
+    async def join(self) -> None:
+        """Follow the incident's events; ``delivery`` resyncs this socket when
+        one may have been lost."""
+        await events.ajoin(self.incident_id, self.channel_name)
+        delivery.watch().add(self.incident_id, id(self), self.resync)
+
     async def leave(self) -> None:
         if self.incident_id:
+            delivery.watch().discard(self.incident_id, id(self))
             await events.aleave(self.incident_id, self.channel_name)
+
+    async def send_state(self, *, resync: bool = False) -> None:
+        """Send the page the incident's current state (``hello``, resync)."""
+        raise NotImplementedError
+
+    async def resync(self) -> None:
+        """A message to this incident may have been lost: the page gets the
+        state, as after ``hello``, marked ``"resync": true``."""
+        await self.send_state(resync=True)
 
 
 class CallerConsumer(_Live119Consumer):
@@ -123,7 +150,7 @@ class CallerConsumer(_Live119Consumer):
         self.incident = self.invite.incident
         self.incident_id = int(self.invite.incident_id)
         links.watch().add(self.invite.pk, id(self), self._refuse)
-        await events.ajoin(self.incident_id, self.channel_name)
+        await self.join()
         await events.apublish(
             self.incident_id, {"type": "presence", "caller_connected": True}
         )
@@ -219,8 +246,7 @@ class CallerConsumer(_Live119Consumer):
             return  # the link was withdrawn or the incident ended: nothing more
         try:
             if kind == "hello":
-                state = await database_sync_to_async(self._state)()
-                await self.send_json(state)
+                await self.send_state()
             elif kind == "position":
                 await self._position(content)
             elif kind == "chat":
@@ -257,6 +283,18 @@ class CallerConsumer(_Live119Consumer):
         except (ValueError, TypeError, MediaError) as problem:
             await self.error("bad_request", str(problem)[:200])
 
+    async def send_state(self, *, resync: bool = False) -> None:
+        state = await database_sync_to_async(self._state)()
+        await self.send_json({**state, "resync": True} if resync else state)
+
+    async def resync(self) -> None:
+        if self.invite is None or self.refused:
+            return
+        try:
+            await self.send_state(resync=True)
+        except services.InviteRefused as refused:
+            await self._refuse(refused.code)
+
     def _ice(self) -> list[dict[str, Any]]:
         return selectors.ice_servers(incident=self.invite.incident, invite=self.invite)
 
@@ -292,7 +330,7 @@ class IncidentConsumer(_Live119Consumer):
         self.user = user
         self.incident_id = pk
         self.viewer_id = f"viewer-{self.channel_name}"
-        await events.ajoin(self.incident_id, self.channel_name)
+        await self.join()
         await self.accept()
 
     def _load(self, user: Any, pk: int) -> bool:
@@ -341,16 +379,7 @@ class IncidentConsumer(_Live119Consumer):
         kind = content.get("type")
         try:
             if kind == "hello":
-                # positions of this process's callers not yet in a batch first
-                # (another process's are stored within POSITION_FLUSH_SECONDS)
-                await positions.buffer().flush()
-                state = await database_sync_to_async(self._state)()
-                stats = await get_backend().stats(self.incident_id)
-                state["caller_connected"] = bool(stats.get("publisher_connected"))
-                state["recording"] = bool(state.get("recording")) or bool(
-                    stats.get("recording")
-                )
-                await self.send_json(state)
+                await self.send_state()
             elif kind == "offer":
                 servers = await database_sync_to_async(self._ice)()
                 answer = await get_backend().subscribe(
@@ -391,6 +420,32 @@ class IncidentConsumer(_Live119Consumer):
             await self.error("bad_request", "; ".join(problem.messages)[:200])
         except (ValueError, TypeError, MediaError) as problem:
             await self.error("bad_request", str(problem)[:200])
+
+    async def send_state(self, *, resync: bool = False) -> None:
+        # positions of this process's callers not yet in a batch first
+        # (another process's are stored within POSITION_FLUSH_SECONDS)
+        await positions.buffer().flush()
+        state = await database_sync_to_async(self._state)()
+        stats = await get_backend().stats(self.incident_id)
+        state["caller_connected"] = bool(stats.get("publisher_connected"))
+        state["recording"] = bool(state.get("recording")) or bool(
+            stats.get("recording")
+        )
+        if resync:
+            state["resync"] = True
+        await self.send_json(state)
+
+    async def resync(self) -> None:
+        if self.user is None:
+            return
+        # a lost ``units``/``incident`` event: read the incident again first
+        if not await database_sync_to_async(self._load)(self.user, self.incident_id):
+            await self.close(code=4404)
+            return
+        try:
+            await self.send_state(resync=True)
+        except (PermissionDenied, ObjectDoesNotExist):
+            await self.close(code=4404)
 
     def _incident(self) -> Incident:
         return selectors.incident_get(actor=self.user, pk=self.incident_id)

@@ -146,6 +146,37 @@ def test_caller_video_position_and_guidance(server: Any, tmp_path: Path) -> None
             "() => document.getElementById('caller-guidance-video').readyState >= 2",
             timeout=15_000,
         )
+
+        # a chat line; then the state again as a resync sends it (the page's own
+        # socket asks for it; the handler gets it marked "resync"): the console
+        # does not show the line twice
+        dispatcher.fill("[data-part=chat-input]", "すぐ向かいます")
+        dispatcher.locator("[data-part=chat-form] button").click()
+        caller.wait_for_function(
+            "() => document.getElementById('caller-chat-log').textContent"
+            ".includes('すぐ向かいます')",
+            timeout=15_000,
+        )
+        dispatcher.wait_for_function(
+            "() => document.querySelector('[data-part=chat-log]').children.length"
+            " === 1",
+            timeout=15_000,
+        )
+        resynced = dispatcher.evaluate(
+            """() => new Promise((resolve) => {
+                const signal = document.querySelector(
+                  '[data-live119-incident]').live119.signal;
+                const original = signal.handlers.state;
+                signal.handlers.state = function (m) {
+                  signal.handlers.state = original;
+                  original(Object.assign({}, m, { resync: true }));
+                  resolve(m.chat.length);
+                };
+                signal.ws.send(JSON.stringify({ type: 'hello' }));
+              })"""
+        )
+        assert resynced == 1
+        assert dispatcher.locator("[data-part=chat-log] > *").count() == 1
         dispatcher.screenshot(path=str(tmp_path / "dispatcher.png"), full_page=True)
         caller.screenshot(path=str(tmp_path / "caller.png"), full_page=True)
         browser.close()

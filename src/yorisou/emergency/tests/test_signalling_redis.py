@@ -4,7 +4,11 @@
    through Redis (msgpack), and a message ``events.publish`` sends from a plain
    thread (its own event loop and Redis connection, as a Celery worker) reaches
    the consumer.
-2. Two ``yorisou serve`` processes on PostgreSQL and Redis (``integration``): the
+2. Redis pub/sub loses a message (at most once): a chat line dropped on its way,
+   or published while the process's subscription was killed (``CLIENT KILL``;
+   redis-py subscribes again silently), still reaches the open console — in the
+   state it is sent again after the heartbeat's claim shows the gap.
+3. Two ``yorisou serve`` processes on PostgreSQL and Redis (``integration``): the
    caller's socket on server A, the dispatcher's on server B; chat crosses both
    ways and the state after a reconnect comes from the database. No media: the
    hub keeps an incident's peers in one process (docs/live119.md).
@@ -158,6 +162,123 @@ def test_call_signalling_through_redis(
     assert result["reply"]["text"] == "向かいます"
     assert result["other"]["note"] == "other"
     assert result["ended"]["reason"] == "live_end"
+
+
+# --- a message lost by Redis pub/sub -------------------------------------------------
+
+HEARTBEAT = 0.2  # seconds: the claim is checked two heartbeats after it was heard
+
+
+@pytest.fixture
+def pubsub_layer(settings: Any) -> Iterator[str]:
+    """The production layer (pub/sub) on a prefix of this test's own; its Redis
+    connections carry the prefix as their client name (to find and kill them)."""
+    require_component(
+        _redis_up(), "Redis", f"start Redis or set REDIS_URL ({REDIS_URL})"
+    )
+    prefix = f"yorisou-loss-{uuid.uuid4().hex[:12]}"
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": LAYERS["pubsub"],
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "client_name": prefix}],
+                "prefix": prefix,
+            },
+        }
+    }
+    settings.LIVE119 = {**settings.LIVE119, "HEARTBEAT_SECONDS": HEARTBEAT}
+    yield prefix
+
+
+def _chat_lost_on_the_way(
+    kill_subscription: str, dispatcher: Any, incident: Incident, token: str
+) -> dict[str, Any]:
+    """The caller sends two chat lines; the second one never reaches the console
+    live (see ``lose``); returns what the console got."""
+    from channels.layers import get_channel_layer
+
+    session = session_cookie(dispatcher)
+
+    async def scenario() -> dict[str, Any]:
+        caller = Socket(caller_path(token))
+        assert (await caller.connect())[0]
+        await caller.hello()
+        console = Socket(incident_path(incident), session=session)
+        assert (await console.connect())[0]
+        await console.hello()
+        await caller.send({"type": "chat", "text": "1階です"})
+        first = await console.expect("chat", timeout=WAIT)
+        layer = get_channel_layer()
+        original = layer.group_send
+        lost: list[int] = []
+
+        async def lose(group: str, message: dict[str, Any]) -> None:
+            if lost or (message.get("message") or {}).get("type") != "chat":
+                await original(group, message)
+                return
+            lost.append(message["seq"])
+            if kill_subscription:
+                # blocking (the loop cannot subscribe again meanwhile): kill the
+                # process's subscription, publish the line to nobody
+                import redis
+
+                client = redis.Redis.from_url(REDIS_URL)
+                subscribers = [
+                    c["id"]
+                    for c in client.client_list(_type="pubsub")
+                    if c["name"] == kill_subscription
+                ]
+                assert subscribers
+                for client_id in subscribers:
+                    client.client_kill_filter(_id=client_id)
+                heard = client.publish(
+                    f"{kill_subscription}__group__{group}", layer.serialize(message)
+                )
+                assert heard == 0
+                client.close()
+
+        layer.group_send = lose
+        await caller.send({"type": "chat", "text": "2階の奥です"})
+        state = await console.expect("state", resync=True, timeout=WAIT)
+        # a heartbeat later the live stream flows again (subscribed again)
+        await caller.send({"type": "chat", "text": "急いで"})
+        third = await console.expect("chat", timeout=WAIT)
+        await console.disconnect()
+        await caller.disconnect()
+        return {
+            "first": first,
+            "lost": lost,
+            "state": state,
+            "third": third,
+            "live": [m["text"] for m in console.received if m["type"] == "chat"],
+        }
+
+    return run(scenario, timeout=40)
+
+
+def test_a_dropped_chat_line_reaches_the_open_console_by_resync(
+    pubsub_layer: str, dispatcher: Any, incident: Incident, sent_invite: Invite
+) -> None:
+    result = _chat_lost_on_the_way("", dispatcher, incident, str(sent_invite.token))
+
+    assert result["first"]["text"] == "1階です"
+    assert len(result["lost"]) == 1
+    assert [m["text"] for m in result["state"]["chat"]] == ["1階です", "2階の奥です"]
+    assert result["third"]["text"] == "急いで"
+    assert result["live"] == ["1階です", "急いで"]
+
+
+def test_a_chat_line_published_while_the_subscription_was_killed_is_resynced(
+    pubsub_layer: str, dispatcher: Any, incident: Incident, sent_invite: Invite
+) -> None:
+    result = _chat_lost_on_the_way(
+        pubsub_layer, dispatcher, incident, str(sent_invite.token)
+    )
+
+    assert len(result["lost"]) == 1
+    assert [m["text"] for m in result["state"]["chat"]] == ["1階です", "2階の奥です"]
+    assert result["third"]["text"] == "急いで"
+    assert result["live"] == ["1階です", "急いで"]
 
 
 # --- two server processes ----------------------------------------------------------

@@ -50,6 +50,9 @@
   }
 
   const signal = new L.Signal(cfg.ws, {
+    // after hello, and after a message may have been lost ("resync": true):
+    // chat lines already shown are skipped (ids), the guidance video playing
+    // goes on, a call that publishes is not published again
     state: function (m) {
       (m.chat || []).forEach(addChat);
       if (m.guidance) playGuidance(m.guidance);

@@ -24,6 +24,9 @@
     const self = this;
     this.signal = new L.Signal(this.cfg.ws, {
       open: function () { self.subscribe(); },
+      // after hello, and unasked after a message may have been lost ("resync":
+      // true): the state replaces what it covers, chat lines already shown are
+      // skipped (their ids)
       state: function (m) { self.state(m); },
       answer: function (m) {
         if (self.pc && m.sdp) self.pc.setRemoteDescription({ type: "answer", sdp: m.sdp }).catch(function () {});
