@@ -7,22 +7,17 @@ Without ``BENCH_*`` variables it is ``yorisou.conf.production`` with the prefix
 ``yorisou_bench_live119``.
 
 - ``BENCH_PREFIX``: the channel layer's ``prefix`` and the cache's ``KEY_PREFIX``;
-- ``BENCH_CHANNEL_CAPACITY=N``: the channel layer's ``capacity`` (default 100);
-- ``BENCH_CHANNEL_SOCKET_TIMEOUT=S``: the channel layer's Redis ``socket_timeout``
-  (redis-py 8 defaults to 5 s, the same as channels_redis' ``BZPOPMIN`` timeout);
-- ``BENCH_CHANNEL_MAX_CONNECTIONS=N``: the channel layer's Redis pool size
-  (redis-py 8: 100 per process; beyond it ``MaxConnectionsError``, not a wait);
+- ``BENCH_CHANNEL_BACKEND=lists``: channels_redis's list-based
+  ``RedisChannelLayer`` (the production default before proposal 7) instead of
+  the configured pub/sub layer, with the options it had then (``socket_timeout``
+  15 s, a pool of 1,000 connections, ``capacity`` 1,000; change them with
+  ``BENCH_CHANNEL_SOCKET_TIMEOUT``, ``BENCH_CHANNEL_MAX_CONNECTIONS`` and
+  ``BENCH_CHANNEL_CAPACITY``): four round trips to send a group message and
+  one ``BZPOPMIN`` round trip per message and receiving socket;
 - ``BENCH_SKIP_DISPATCH_CLOSE=1``: channels' ``AsyncConsumer.dispatch`` no longer
   hops to the sync thread for ``close_old_connections`` before every message
-  (``database_sync_to_async`` does it anyway around each database call); since
-  proposal 4 was applied the Live119 consumers do this themselves, so it changes
-  nothing for them;
-- ``BENCH_CHANNEL_BACKEND=pubsub``: ``channels_redis.pubsub.RedisPubSubChannelLayer``
-  instead of ``RedisChannelLayer`` (same Redis, same prefix): a group message is
-  one ``PUBLISH``, and each process reads what it subscribed to as a stream and
-  hands it to its own consumers, instead of four round trips to send and one
-  ``BZPOPMIN`` round trip per message and receiving socket; at most once, no
-  capacity or expiry (a page that reconnects asks for the state anyway);
+  (since proposal 4 the Live119 consumers do this themselves, so it changes
+  nothing for them);
 - ``BENCH_THREAD_SENSITIVE=0``: ``channels.db.database_sync_to_async`` runs the
   consumers' database calls in a pool of threads instead of the process's one
   shared thread (``thread_sensitive=False``), without changing ``src/``: the
@@ -38,26 +33,24 @@ from yorisou.conf.production import CACHES, CHANNEL_LAYERS
 _prefix = os.environ.get("BENCH_PREFIX", "yorisou_bench_live119")
 CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _prefix
 CACHES["default"]["KEY_PREFIX"] = _prefix
-if os.environ.get("BENCH_CHANNEL_CAPACITY"):
-    CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = int(
-        os.environ["BENCH_CHANNEL_CAPACITY"]
-    )
-_pool: dict[str, object] = {}
-if os.environ.get("BENCH_CHANNEL_SOCKET_TIMEOUT"):
-    _pool["socket_timeout"] = float(os.environ["BENCH_CHANNEL_SOCKET_TIMEOUT"])
-if os.environ.get("BENCH_CHANNEL_MAX_CONNECTIONS"):
-    _pool["max_connections"] = int(os.environ["BENCH_CHANNEL_MAX_CONNECTIONS"])
-if _pool:
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
-        {"address": host, **_pool}
-        for host in CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]
-    ]
-if os.environ.get("BENCH_CHANNEL_BACKEND") == "pubsub":
+if os.environ.get("BENCH_CHANNEL_BACKEND") == "lists":
+    _address = CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"]
     CHANNEL_LAYERS["default"] = {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": CHANNEL_LAYERS["default"]["CONFIG"]["hosts"],
+            "hosts": [
+                {
+                    "address": _address,
+                    "socket_timeout": float(
+                        os.environ.get("BENCH_CHANNEL_SOCKET_TIMEOUT", "15")
+                    ),
+                    "max_connections": int(
+                        os.environ.get("BENCH_CHANNEL_MAX_CONNECTIONS", "1000")
+                    ),
+                }
+            ],
             "prefix": _prefix,
+            "capacity": int(os.environ.get("BENCH_CHANNEL_CAPACITY", "1000")),
         },
     }
 if os.environ.get("BENCH_SKIP_DISPATCH_CLOSE") == "1":
