@@ -429,6 +429,8 @@ class CpuMeter:
             getattr(self.psutil.cpu_times(), f)
             for f in ("user", "system", "nice", "irq", "softirq")
         )
+        # time the hypervisor gave this virtual machine's CPUs to others
+        totals["steal"] = getattr(self.psutil.cpu_times(), "steal", 0.0)
         return totals
 
 
@@ -717,7 +719,7 @@ def main() -> None:
     print(
         "| phase | endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | "
         "max ms | errors | CPU cores: server / locust / postgres / redis / celery "
-        "/ other / machine |"
+        "/ other / machine / stolen |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for mode, result in results.items():
@@ -726,7 +728,8 @@ def main() -> None:
         mine = ("server", "locust", "postgres", "redis", "celery")
         cpu["other"] = cpu["machine"] - sum(cpu.get(name, 0.0) for name in mine)
         cpu_text = " / ".join(
-            f"{cpu.get(name, 0.0):.2f}" for name in (*mine, "other", "machine")
+            f"{cpu.get(name, 0.0):.2f}"
+            for name in (*mine, "other", "machine", "steal")
         )
         for kind in kinds:
             s = summarise(kind, result, args.seconds)

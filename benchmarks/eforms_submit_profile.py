@@ -128,6 +128,8 @@ def main() -> None:
         stats = pstats.Stats(profiler)
         stats.sort_stats("tottime").print_stats(30)
         stats.sort_stats("cumulative").print_stats("yorisou|rest_framework|asgiref", 40)
+        if os.environ.get("BENCH_CALLERS"):
+            stats.print_callers(os.environ["BENCH_CALLERS"])
     cpu = (time.process_time() - cpu_began) * 1000 / args.runs
     print(
         f"{args.runs} submissions: median {statistics.median(times):.2f} ms, "

@@ -11,7 +11,6 @@ import asyncio
 import base64
 import binascii
 import hashlib
-import importlib
 import logging
 import re
 import secrets
@@ -111,20 +110,6 @@ def publish(incident_id: int, message: dict[str, Any]) -> None:
     """Send a protocol message (docs/live119.md) to everyone following the
     incident once the transaction has committed (through ``events``, the door)."""
     events.publish_on_commit(incident_id, message)
-
-
-def live_session_end(incident_id: int) -> None:
-    """HOOK — the live part of a closed incident ends: the media backend stops any
-    recording (it then calls :func:`recording_register`) and closes the session;
-    connected browsers get ``ended``. Called after commit by
-    :func:`incident_close`. The lead wires the media backend here."""
-    try:
-        media = importlib.import_module("yorisou.emergency.media")
-    except ImportError:
-        return
-    closer = getattr(media, "incident_closed", None)
-    if closer is not None:
-        closer(incident_id)
 
 
 def _locked(incident: Incident) -> Incident:
@@ -272,7 +257,8 @@ def incident_update(
 
 def incident_close(*, actor: Any, incident: Incident, reason: str = "") -> Incident:
     """Close an incident: its invites end, any guidance video stops, and after
-    commit the live part ends (:func:`live_session_end`)."""
+    commit every connected page gets ``ended``; the consumers that receive it end
+    the live part (the media session and its recording) in their process."""
     _require_dispatch(actor, incident)
     with transaction.atomic():
         locked = _locked(incident)
@@ -300,9 +286,7 @@ def incident_close(*, actor: Any, incident: Incident, reason: str = "") -> Incid
                 "reason": [None, reason.strip()[:500]],
             },
         )
-        incident_id = locked.pk
-        transaction.on_commit(lambda: live_session_end(incident_id))
-        publish(incident_id, {"type": "ended", "reason": "closed"})
+        publish(locked.pk, {"type": "ended", "reason": "closed"})
     return locked
 
 

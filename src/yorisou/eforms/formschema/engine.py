@@ -7,7 +7,6 @@ form, whatever their step): ``{"name": "…", "children": [{"child_name": …}],
 ``children.0.child_name``, and ``home.postal_code`` names a part of an address.
 """
 
-import copy
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -380,7 +379,7 @@ def clean_step(
     are handed to ``store_upload``.
     """
     step = schema.step(step_key)
-    work: dict[str, Any] = copy.deepcopy(dict(data))
+    work: dict[str, Any] = _copy(data)
     errors: Errors = {}
     for f in step.fields:
         _read(f, f.key, post, work, uploads or {}, store_upload, errors)
@@ -403,6 +402,23 @@ def clean_step(
     return StepResult(data=work, errors=errors)
 
 
+def _copy(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of answers (JSON-like: dicts, lists and immutable values),
+    several times faster than ``copy.deepcopy``, which the submit path called
+    five times per application."""
+    return {key: _copy_value(value) for key, value in data.items()}
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copy_value(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_value(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copy_value(item) for item in value)
+    return value
+
+
 def clean_all(schema: FormSchema, data: Mapping[str, Any]) -> Errors:
     """Check the whole application again (at submission): formats, required
     fields, group sizes and rules, after dropping the values of hidden fields
@@ -420,7 +436,7 @@ def prune(schema: FormSchema, data: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``data`` without the values of hidden fields (those whose
     ``visible_if`` is false, repeatedly, so that a field hidden by a hidden
     field goes too). Keys the form does not know are kept."""
-    work: dict[str, Any] = copy.deepcopy(dict(data))
+    work: dict[str, Any] = _copy(data)
     for _round in range(10):
         changed = False
         for f in schema.fields:
@@ -501,7 +517,7 @@ def compute(schema: FormSchema, data: Mapping[str, Any]) -> dict[str, Any]:
     group ``children.0.age``. A value that cannot be computed (a missing input)
     is None."""
     values = _computed_top(schema, data)
-    work = copy.deepcopy(dict(data))
+    work = _copy(data)
     work.update(values)
     _set_nested_computed(schema, work)
     for f in schema.fields:
@@ -807,7 +823,7 @@ def bound_fields(
     for the browser."""
     lang = lang_of(lang)
     step = schema.step(step_key)
-    root: dict[str, Any] = copy.deepcopy(dict(data))
+    root: dict[str, Any] = _copy(data)
     root.update(_computed_top(schema, root))
     _set_nested_computed(schema, root)
     same_step = {f.key for top in step.fields for f in top.walk()}
@@ -1028,7 +1044,7 @@ def split_sensitive(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """``(data without My Numbers, {path: 12 digits})``: the service encrypts
     the second and stores it apart; :func:`join_sensitive` puts them back."""
-    without: dict[str, Any] = copy.deepcopy(dict(data))
+    without: dict[str, Any] = _copy(data)
     secrets: dict[str, str] = {}
     for path in _sensitive_paths(schema, without):
         value = _get(without, path)
@@ -1045,7 +1061,7 @@ def join_sensitive(
     data_without: Mapping[str, Any], secrets: Mapping[str, str]
 ) -> dict[str, Any]:
     """The application data with the My Numbers of :func:`split_sensitive`."""
-    joined: dict[str, Any] = copy.deepcopy(dict(data_without))
+    joined: dict[str, Any] = _copy(data_without)
     for path, value in secrets.items():
         _set(joined, path, value)
     return joined
