@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -118,11 +119,19 @@ class Application(models.Model):
     """One application: a citizen's draft until submitted, then a case in the
     back office."""
 
-    reference = models.CharField(
-        _("reference number"), max_length=24, unique=True, null=True, blank=True
+    # unique through Meta.constraints (a plain unique CharField gets a second,
+    # LIKE-pattern index on PostgreSQL that no query uses)
+    # NULL for drafts, so that only submitted applications must differ
+    reference = models.CharField(  # noqa: DJ001
+        _("reference number"), max_length=24, null=True, blank=True
     )
+    # applicant, section and definition: the composite indexes below start with
+    # them, so they need no index of their own (fewer index writes per submission)
     definition = models.ForeignKey(
-        FormDefinition, on_delete=models.PROTECT, related_name="applications"
+        FormDefinition,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        db_index=False,
     )
     version = models.ForeignKey(
         FormVersion, on_delete=models.PROTECT, related_name="applications"
@@ -132,12 +141,14 @@ class Application(models.Model):
         verbose_name=_("applicant"),
         on_delete=models.PROTECT,
         related_name="applications",
+        db_index=False,
     )
     section = models.ForeignKey(
         "accounts.OrgUnit",
         verbose_name=_("section"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -152,7 +163,7 @@ class Application(models.Model):
     )
     # A key the form or an API client sends with the submission: the same key
     # never makes a second application.
-    idempotency_key = models.CharField(max_length=100, unique=True)
+    idempotency_key = models.CharField(max_length=100)  # unique: Meta.constraints
     data = models.JSONField(_("answers"), default=dict)
     # My Number values, encrypted with core.crypto (never in ``data``).
     secrets = models.TextField(blank=True, default="")
@@ -187,6 +198,18 @@ class Application(models.Model):
             models.Index(fields=["applicant", "state"], name="eforms_app_mine"),
             models.Index(
                 fields=["definition", "submitted_at"], name="eforms_app_stats"
+            ),
+            # the periodic sweep: submitted, receipt not sent yet (a few rows)
+            models.Index(
+                fields=["submitted_at"],
+                name="eforms_app_receipt_due",
+                condition=Q(receipt_sent_at__isnull=True) & ~Q(state="draft"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["reference"], name="eforms_app_reference"),
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="eforms_app_idempotency_key"
             ),
         ]
 
