@@ -99,18 +99,13 @@ def bulk_update(
 # per model and only convert the values per call. They send no model signals:
 # use them only for models without receivers and without their own ``save()``.
 
-_INSERTS: dict[tuple[type[models.Model], str], tuple[str, list[Any]]] = {}
+_INSERTS: dict[tuple[type[models.Model], str], tuple[str, list[Any], str]] = {}
 _SELECTS: dict[tuple[type[models.Model], str], tuple[str, list[str], list[Any]]] = {}
 
 
-def insert_one(instance: models.Model) -> None:
-    """``instance.save(force_insert=True)`` with the INSERT built once per model:
-    fills the primary key and the ``auto_now``/``auto_now_add`` values."""
-    model = type(instance)
-    db = connections[model._default_manager.db]
-    if db.vendor != "postgresql":
-        instance.save(force_insert=True)
-        return
+def _insert_parts(model: type[models.Model], db: Any) -> tuple[str, list[Any], str]:
+    """``INSERT INTO table (cols)`` without its values, the fields in that order,
+    and the quoted primary-key column; built once per model."""
     cached = _INSERTS.get((model, db.alias))
     if cached is None:
         quote = db.ops.quote_name
@@ -121,20 +116,74 @@ def insert_one(instance: models.Model) -> None:
             for f in model._meta.concrete_fields
             if not (f.primary_key and f.db_returning)  # the serial id: RETURNING
         ]
-        sql = (
-            f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 (names are ours)
+        head = (
+            f"INSERT INTO {quote(model._meta.db_table)} "
             f"({', '.join(quote(str(f.column)) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))}) "
-            f"RETURNING {quote(str(pk.column))}"
         )
-        cached = _INSERTS[(model, db.alias)] = (sql, fields)
-    sql, fields = cached
-    params = [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-        instance.pk = cursor.fetchone()[0]
+        cached = _INSERTS[(model, db.alias)] = (head, fields, quote(str(pk.column)))
+    return cached
+
+
+def _values(instance: models.Model, fields: list[Any], db: Any) -> list[Any]:
+    return [f.get_db_prep_save(f.pre_save(instance, True), db) for f in fields]
+
+
+def _inserted(instance: models.Model, pk: Any, db: Any) -> None:
+    instance.pk = pk
     instance._state.adding = False
     instance._state.db = db.alias
+
+
+def insert_one(instance: models.Model) -> None:
+    """``instance.save(force_insert=True)`` with the INSERT built once per model:
+    fills the primary key and the ``auto_now``/``auto_now_add`` values."""
+    model = type(instance)
+    db = connections[model._default_manager.db]
+    if db.vendor != "postgresql":
+        instance.save(force_insert=True)
+        return
+    head, fields, pk = _insert_parts(model, db)
+    marks = ", ".join(["%s"] * len(fields))
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"{head}VALUES ({marks}) RETURNING {pk}", _values(instance, fields, db)
+        )
+        _inserted(instance, cursor.fetchone()[0], db)
+
+
+def insert_with_child(parent: models.Model, child: models.Model, link: str) -> None:
+    """Insert ``parent`` and ``child``, whose foreign key ``link`` points to the
+    parent, in one statement (one round trip): ``WITH p AS (INSERT … RETURNING
+    id) INSERT … SELECT p.id, … FROM p``. Both get their primary keys."""
+    db = connections[type(parent)._default_manager.db]
+    if db.vendor != "postgresql":
+        parent.save(force_insert=True)
+        setattr(child, link, parent)
+        child.save(force_insert=True)
+        return
+    p_head, p_fields, p_pk = _insert_parts(type(parent), db)
+    c_head, c_fields, c_pk = _insert_parts(type(child), db)
+    link_field = type(child)._meta.get_field(link)
+    link_attname = link_field.attname  # type: ignore[union-attr]
+    link_column = db.ops.quote_name(str(link_field.column))  # type: ignore[union-attr]
+    c_marks = ", ".join("p.id" if f.attname == link_attname else "%s" for f in c_fields)
+    sql = (
+        f"WITH p AS ({p_head}VALUES ({', '.join(['%s'] * len(p_fields))}) "  # noqa: S608 (names are ours)
+        f"RETURNING {p_pk} AS id) "
+        f"{c_head}SELECT {c_marks} FROM p RETURNING {link_column}, {c_pk}"
+    )
+    params = _values(parent, p_fields, db)
+    params += [
+        f.get_db_prep_save(f.pre_save(child, True), db)
+        for f in c_fields
+        if f.attname != link_attname
+    ]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        parent_pk, child_pk = cursor.fetchone()
+    _inserted(parent, parent_pk, db)
+    setattr(child, link, parent)
+    _inserted(child, child_pk, db)
 
 
 def columns(model: type[models.Model], alias: str) -> str:
@@ -163,12 +212,18 @@ def _select(model: type[models.Model], alias: str) -> tuple[str, list[str], list
 
 
 def fetch_one(
-    model: type[M], sql: str, params: Sequence[Any], alias: str
+    model: type[M],
+    sql: str,
+    params: Sequence[Any],
+    alias: str,
+    extra: Sequence[Any] = (),
 ) -> tuple[M, tuple[Any, ...]] | None:
     """The first row of ``sql`` as a model instance (its columns first, selected
     with :func:`columns` for ``alias``) and the row's further values; ``None``
     without a row. For hot paths where a ``RawQuerySet`` costs more than the
-    query (it maps the columns to fields on every call)."""
+    query (it maps the columns to fields on every call). ``extra`` names the
+    model fields the further values are read as (converted like theirs, e.g. a
+    date-time on SQLite)."""
     _sql, attnames, converters = _select(model, alias)
     db = connections[model._default_manager.db]
     with db.cursor() as cursor:
@@ -183,4 +238,12 @@ def fetch_one(
             col, found = conv
             for converter in found:
                 values[i] = converter(values[i], col, db)
-    return model.from_db(db.alias, attnames, values), tuple(row[width:])
+    rest = list(row[width:])
+    for i, field in enumerate(extra):
+        if rest[i] is not None:
+            col = field.get_col(field.model._meta.db_table)
+            for converter in db.ops.get_db_converters(col) + field.get_db_converters(
+                db
+            ):
+                rest[i] = converter(rest[i], col, db)
+    return model.from_db(db.alias, attnames, values), tuple(rest)

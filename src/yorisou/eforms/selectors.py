@@ -90,7 +90,13 @@ def form_for_submit(*, slug: str) -> FormDefinition:
     publishing take effect at once); a published version never changes, so it
     is kept per process. Raises ``FormDefinition.DoesNotExist``."""
     sql = _FORM_FOR_SUBMIT_SQL.format(columns=bulk.columns(FormDefinition, "d"))
-    found = bulk.fetch_one(FormDefinition, sql, [slug, VersionState.PUBLISHED], "d")
+    found = bulk.fetch_one(
+        FormDefinition,
+        sql,
+        [slug, VersionState.PUBLISHED],
+        "d",
+        extra=[FormVersion._meta.get_field("published_at")],
+    )
     if found is None:
         raise FormDefinition.DoesNotExist
     definition, (published_at,) = found

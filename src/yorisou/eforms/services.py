@@ -534,17 +534,11 @@ def _submit_write(
     """The application, its first status and its audit event, in one transaction;
     the deferred work is scheduled for its commit."""
     with transaction.atomic():
-        bulk.insert_one(application)
-        _status(
-            application,
-            actor,
-            "submit",
-            State.DRAFT,
-            State.RECEIVED,
-            "",
-            now,
-            seq=1,
+        # the application and its first status in one statement
+        first = _new_status(
+            application, actor, "submit", State.DRAFT, State.RECEIVED, "", now, 1
         )
+        bulk.insert_with_child(application, first, "application")
         _audit(
             actor,
             "application.submit",
@@ -626,7 +620,24 @@ def _status(
             application.statuses.order_by("-seq").values_list("seq", flat=True).first()
         )
         seq = (last or 0) + 1
-    status = ApplicationStatus(
+    status = _new_status(
+        application, actor, action, from_state, to_state, reason, at, seq
+    )
+    bulk.insert_one(status)  # append-only history: always a new row
+    return status
+
+
+def _new_status(
+    application: Application,
+    actor: Any,
+    action: str,
+    from_state: str,
+    to_state: str,
+    reason: str,
+    at: Any,
+    seq: int,
+) -> ApplicationStatus:
+    return ApplicationStatus(
         application=application,
         seq=seq,
         action=action,
@@ -637,8 +648,6 @@ def _status(
         by_applicant=selectors.is_applicant(actor, application),
         created_at=at or timezone.now(),
     )
-    bulk.insert_one(status)  # append-only history: always a new row
-    return status
 
 
 # --- the workflow -------------------------------------------------------------
