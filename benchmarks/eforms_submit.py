@@ -728,8 +728,7 @@ def main() -> None:
         mine = ("server", "locust", "postgres", "redis", "celery")
         cpu["other"] = cpu["machine"] - sum(cpu.get(name, 0.0) for name in mine)
         cpu_text = " / ".join(
-            f"{cpu.get(name, 0.0):.2f}"
-            for name in (*mine, "other", "machine", "steal")
+            f"{cpu.get(name, 0.0):.2f}" for name in (*mine, "other", "machine", "steal")
         )
         for kind in kinds:
             s = summarise(kind, result, args.seconds)
