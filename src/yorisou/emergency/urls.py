@@ -15,6 +15,7 @@ urlpatterns = [
     path("incidents/<int:pk>/close/", views.incident_close, name="incident_close"),
     path("incidents/<int:pk>/units/", views.unit_assign, name="unit_assign"),
     path("incidents/<int:pk>/invite/", views.invite_send, name="invite_send"),
+    path("incidents/<int:pk>/invites/", views.invite_list, name="invite_list"),
     path(
         "incidents/<int:pk>/invites/<int:invite>/revoke/",
         views.invite_revoke,

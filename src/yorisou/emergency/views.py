@@ -270,6 +270,20 @@ def invite_revoke(request: HttpRequest, pk: int, invite: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@never_cache
+def invite_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """The incident's SMS links alone: the list of the incident page (the same
+    include), which the console fetches again when the ``invites`` event says
+    they changed. Dispatchers only (the selector refuses units)."""
+    found = _incident(request, pk)
+    invites = selectors.invite_list(actor=request.user, incident=found)
+    return render(
+        request, "emergency/_invites.html", {"incident": found, "invites": invites}
+    )
+
+
+@login_required
+@require_GET
 def snapshot_file(request: HttpRequest, pk: int) -> HttpResponseBase:
     try:
         found = selectors.snapshot_get(actor=request.user, pk=pk)

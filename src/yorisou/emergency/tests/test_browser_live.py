@@ -181,3 +181,140 @@ def test_caller_video_position_and_guidance(server: Any, tmp_path: Path) -> None
         caller.screenshot(path=str(tmp_path / "caller.png"), full_page=True)
         browser.close()
     assert errors == [], errors
+
+
+# Every Content-Security-Policy violation of a page, kept across navigations
+# (the console shows them too, but not always with their source).
+CSP_WATCH = """
+window.addEventListener("securitypolicyviolation", (e) => {
+  const seen = JSON.parse(sessionStorage.getItem("csp-violations") || "[]");
+  seen.push(["CSP", e.violatedDirective, e.sourceFile, e.lineNumber].join(" "));
+  sessionStorage.setItem("csp-violations", JSON.stringify(seen));
+}, true);
+"""
+
+
+def test_invites_redraw_without_reload_or_csp_errors(server: Any) -> None:
+    """The console's "Video link by SMS" list follows the link (the ``invites``
+    event: opened by the caller, withdrawn in another tab) without a reload of
+    the page, keeps the focus and what is being typed in the form for a new
+    link, and logs no error — no CSP violation above all (htmx's swap of the
+    whole page's section copied an old element's style attribute with
+    setAttribute, refused by ``style-src 'self'``)."""
+    path = browser_path()
+    require_component(
+        bool(path) and os.path.exists(path), "Chromium", "apt-get install chromium"
+    )
+    from playwright.sync_api import sync_playwright
+
+    base, var = server
+    errors: list[str] = []
+    requested: list[str] = []
+
+    def watch(page: Any) -> None:
+        page.on(
+            "console", lambda m: errors.append(m.text) if m.type == "error" else None
+        )
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def focused(page: Any) -> str:
+        return str(
+            page.evaluate(
+                "() => { const a = document.activeElement; const f = a.closest('form');"
+                " return a.dataset.part || a.id || (f && f.getAttribute('action'))"
+                " || a.tagName; }"
+            )
+        )
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=FAKE_MEDIA)
+        desk = browser.new_context(
+            locale="ja-JP", viewport={"width": 1280, "height": 900}
+        )
+        desk.add_init_script(CSP_WATCH)
+        console = desk.new_page()
+        watch(console)
+        console.goto(f"{base}/accounts/login/")
+        console.fill("#id_username", "dispatcher")
+        console.fill("#id_password", "yorisou-demo")
+        console.locator("form button[type=submit].button").last.click()
+        console.wait_for_url(f"{base}/")
+        console.goto(f"{base}/live119/")
+        console.locator("a[href*='/live119/incidents/']").first.click()
+        console.wait_for_selector("#invites")
+        incident_url = console.url.split("#")[0]
+        console.locator("form[action$='/invite/'] button[type=submit]").click()
+        console.wait_for_load_state()
+        assert console.locator("#invites li").count() == 1
+        deadline = time.monotonic() + 15
+        text = ""
+        while time.monotonic() < deadline and "/live119/c/" not in text:
+            text = _latest_sms(var / "sms")
+            time.sleep(0.2)
+        match = re.search(r"/live119/c/[A-Za-z0-9_-]+/", text)
+        assert match, text
+        # the SMS went out: the list says so (an ``invites`` event too)
+        console.wait_for_function(
+            "() => !document.querySelector('#invites .l119-delivery--pending')",
+            timeout=15_000,
+        )
+        console.wait_for_function(
+            "() => { const s = document.querySelector('[data-live119-incident]')"
+            ".live119.signal; return s.ws && s.ws.readyState === 1; }",
+            timeout=15_000,
+        )
+        console.evaluate("window.stillThisPage = true")
+        console.on("request", lambda r: requested.append(r.url.split("#")[0]))
+        # a second number being typed, the field styled the way autofill and
+        # password-manager extensions do it (CSSOM, allowed by the CSP)
+        console.fill("#id_phone", "080-0000-1111")
+        console.evaluate(
+            "document.getElementById('id_phone').style.backgroundColor"
+            " = 'rgb(232, 240, 254)'"
+        )
+        revoke = console.locator("#invites form[action$='/revoke/']")
+        action = revoke.get_attribute("action")
+        revoke.locator("button").focus()
+
+        # the caller opens the link: the console counts the opening
+        phone = browser.new_context(locale="ja-JP")
+        phone.add_init_script(CSP_WATCH)
+        caller = phone.new_page()
+        watch(caller)
+        caller.goto(f"{base}{match.group(0)}")
+        console.wait_for_function(
+            "() => document.querySelector('#invites li').textContent"
+            ".includes('1 回開封')",
+            timeout=15_000,
+        )
+        assert focused(console) == action
+        assert console.input_value("#id_phone") == "080-0000-1111"
+
+        # another tab of the desk withdraws it: this one shows it withdrawn
+        console.focus("[data-part=chat-input]")
+        other = desk.new_page()
+        watch(other)
+        other.goto(incident_url)
+        other.locator(f"#invites form[action='{action}'] button").click()
+        other.wait_for_load_state()
+        console.wait_for_function(
+            "() => document.querySelector('#invites li').textContent"
+            ".includes('取消し済み')",
+            timeout=15_000,
+        )
+        assert console.locator("#invites form[action$='/revoke/']").count() == 0
+        assert focused(console) == "chat-input"
+        assert console.input_value("#id_phone") == "080-0000-1111"
+        assert console.evaluate("window.stillThisPage") is True
+        # the list alone was fetched, never the whole page again
+        assert incident_url not in requested, requested
+        assert any(u.endswith("/invites/") for u in requested), requested
+        time.sleep(0.5)  # a late redraw would log its errors now
+        for page in (console, other, caller):
+            errors.extend(
+                page.evaluate(
+                    "JSON.parse(sessionStorage.getItem('csp-violations') || '[]')"
+                )
+            )
+        browser.close()
+    assert errors == [], errors

@@ -9,6 +9,58 @@
 (function () {
   const L = window.Live119;
 
+  /* The list of SMS links of the incident page, fetched again from its own URL
+     (the server renders the same include as the page). Not htmx: its swap copies
+     the old elements' style attributes (of elements with an id) onto the new ones
+     with setAttribute, which the CSP (style-src 'self') refuses as inline style
+     whenever something (an autofill or password-manager extension, say) styled
+     such an element; and the app's htmx:afterSwap handler moves the focus to the
+     target, which a redraw nobody asked for must not do. Only the list's items
+     are replaced: the form for a new link keeps what is being typed, and a focused
+     "Withdraw" button is focused again in the new list (or the list, when that
+     link has been withdrawn). */
+  let invitesAsked = 0;
+
+  function refreshInvites() {
+    const list = document.querySelector("[data-live119-invites]");
+    if (!list) return;
+    const asked = ++invitesAsked;
+    fetch(list.dataset.live119Invites, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        // signed out (redirected to the login page) or refused: keep the list
+        return response.ok && !response.redirected ? response.text() : null;
+      })
+      .then(function (html) {
+        // an answer overtaken by a later event's request is dropped
+        if (html !== null && asked === invitesAsked) swapInvites(list, html);
+      })
+      .catch(function () {});
+  }
+
+  function swapInvites(list, html) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    const fresh = template.content.querySelector("[data-live119-invites]");
+    if (!fresh || !list.isConnected) return;
+    const active = document.activeElement;
+    const inside = active && active !== list && list.contains(active);
+    const form = inside ? active.closest("form") : null;
+    const action = form ? form.getAttribute("action") : null;
+    list.replaceChildren.apply(list, Array.from(fresh.childNodes));
+    if (!inside) return;
+    const same = action && Array.from(list.querySelectorAll("form")).find(function (f) {
+      return f.getAttribute("action") === action;
+    });
+    const button = same && same.querySelector("button");
+    if (button) {
+      button.focus();
+    } else {
+      // that link's button is gone (withdrawn): the list keeps the focus
+      list.tabIndex = -1;
+      list.focus();
+    }
+  }
+
   function Panel(root) {
     this.root = root;
     this.cfg = L.config(root.dataset.config);
@@ -37,13 +89,9 @@
       recording: function (m) { self.recording(m.on); },
       presence: function (m) { self.presence(m); },
       ended: function () { self.ended(); },
-      // a link was withdrawn (by this or another dispatcher): redraw the list of
-      // links where the page shows one; the video goes on
-      invites: function () {
-        if (window.htmx && document.getElementById("invites")) {
-          window.htmx.ajax("GET", window.location.href, { target: "#invites", select: "#invites", swap: "outerHTML" });
-        }
-      },
+      // a link was sent, opened or withdrawn (by this or another dispatcher):
+      // redraw the list of links where the page shows one; the video goes on
+      invites: function () { refreshInvites(); },
       error: function (m) { L.text(self.q("status"), m.message || ""); },
     });
     this.bind();
